@@ -1,0 +1,1 @@
+"""Capture: documents, tracked regions moving through edits, and their outcomes."""

@@ -1,0 +1,408 @@
+"""The capture core: open documents, tracked regions, and their outcomes.
+
+Plain Python over a :class:`~editloop.store.Store`; the language server (``editloop.lsp``) only
+converts LSP messages into calls here. Positions passed in are *client* positions in the
+document's negotiated encoding; everything inside is code points (see ``document.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import EditloopError, InvalidArgument, NotFound
+from ..settings import Settings
+from ..signals.similarity import similarity
+from ..store import Store, parse_iso, utcnow_iso
+from .document import Document, Pos
+from .exclude import is_excluded
+from .outcomes import record_outcome
+from .regions import inserted_end, move_range
+
+log = logging.getLogger(__name__)
+
+# Text longer than this in one tracked region is refused (a whole-file paste is not "AI output").
+MAX_REGION_CHARS = 200_000
+# Fuzzy re-anchoring accepts a match at or above this rapidfuzz partial ratio (0..100).
+REANCHOR_MIN_SCORE = 85.0
+
+
+@dataclass
+class Tracked:
+    id: str
+    uri: str
+    start: Pos
+    end: Pos
+    original: str  # as stored (redacted when redaction is on)
+    created: float
+    checks_done: set[int] = field(default_factory=set)
+
+
+@dataclass
+class ChangeResult:
+    changed_uris: set[str] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class CaptureService:
+    def __init__(self, store: Store, settings: Settings | None = None, *, clock: Callable[[], float] | None = None, client: str = "") -> None:
+        from .clock import SystemClock
+
+        self.store = store
+        self.settings = settings or Settings()
+        self.clock = clock or SystemClock()
+        self.client = client
+        self.docs: dict[str, Document] = {}
+        self.regions: dict[str, Tracked] = {}
+        self.by_uri: dict[str, list[str]] = {}
+        self._dirty: set[str] = set()
+
+    # -- documents ---------------------------------------------------------------------------
+    def open(self, uri: str, text: str, *, version: int = 0, language_id: str = "", encoding: str = "utf-16") -> ChangeResult:
+        doc = Document(uri, text, version=version, language_id=language_id, encoding=encoding)
+        self.docs[uri] = doc
+        return self._reanchor(doc)
+
+    def document(self, uri: str) -> Document:
+        doc = self.docs.get(uri)
+        if doc is None:
+            raise NotFound(f"document {uri} is not open")
+        return doc
+
+    def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]], *, version: int | None = None) -> ChangeResult:
+        """Apply content changes in order. Each is ``((l0, c0, l1, c1), text)`` or ``(None, text)`` for a full sync."""
+        doc = self.document(uri)
+        result = ChangeResult()
+        ids = self.by_uri.get(uri, [])
+        for rng, text in changes:
+            if rng is None:
+                s, e = Pos(0, 0), doc.end()
+            else:
+                s = doc.to_pos(rng[0], rng[1], strict=False)
+                e = doc.to_pos(rng[2], rng[3], strict=False)
+                if e < s:
+                    s, e = e, s
+            E = inserted_end(s, text)
+            doc.replace(s, e, text)
+            if rng is None:  # a full sync: re-find the regions instead of collapsing them
+                self._reanchor(doc, in_memory=True)
+                result.changed_uris.add(uri)
+                continue
+            for rid in ids:
+                t = self.regions[rid]
+                if t.end < s:
+                    continue
+                old = (t.start, t.end)
+                t.start, t.end = move_range(t.start, t.end, s, e, E)
+                if (t.start, t.end) != old:
+                    result.changed_uris.add(uri)
+                    self._dirty.add(rid)
+        if version is not None:
+            doc.version = version
+        # Regions whose text is all gone are implicit rejects.
+        for rid in list(ids):
+            t = self.regions[rid]
+            if t.start == t.end:
+                ev = self._resolve(t, final=None, source="implicit", reason="deleted")
+                if ev is not None:
+                    result.events.append(ev)
+                result.changed_uris.add(uri)
+        return result
+
+    def close(self, uri: str) -> ChangeResult:
+        """Closing a document resolves its pending regions with their current text."""
+        result = ChangeResult()
+        doc = self.docs.get(uri)
+        if doc is None:
+            return result
+        for rid in list(self.by_uri.get(uri, [])):
+            t = self.regions[rid]
+            ev = self._resolve(t, final=doc.slice(t.start, t.end), source="implicit", reason="closed")
+            if ev is not None:
+                result.events.append(ev)
+        result.changed_uris.add(uri)
+        self.docs.pop(uri, None)
+        self.by_uri.pop(uri, None)
+        return result
+
+    # -- tracking ----------------------------------------------------------------------------
+    def track(
+        self,
+        uri: str,
+        rng: tuple[int, int, int, int],
+        *,
+        prompt: str = "",
+        model: str = "",
+        artifact_type: str,
+        language: str | None = None,
+        workspace: str | None = None,
+        model_version: str | None = None,
+    ) -> dict[str, Any]:
+        if is_excluded(uri, self.settings.exclude):
+            raise EditloopError(f"{uri} matches editloop.exclude: it is never captured")
+        doc = self.document(uri)
+        start = doc.to_pos(rng[0], rng[1])
+        end = doc.to_pos(rng[2], rng[3])
+        if end < start:
+            raise InvalidArgument("range end is before its start")
+        text = doc.slice(start, end)
+        if not text:
+            raise InvalidArgument("the range is empty: select the AI output to track")
+        if len(text) > MAX_REGION_CHARS:
+            raise InvalidArgument(f"the range holds {len(text):,} characters; at most {MAX_REGION_CHARS:,} can be tracked")
+        now = self.clock()
+        row = self.store.insert_region(
+            {
+                "uri": uri,
+                "workspace": workspace,
+                "artifact_type": artifact_type,
+                "language": language or doc.language_id or None,
+                "prompt": prompt,
+                "model": model,
+                "model_version": model_version,
+                "original": text,
+                "start_line": start.line,
+                "start_character": start.character,
+                "end_line": end.line,
+                "end_character": end.character,
+                "client": self.client,
+                "created_at": utcnow_iso(now),
+            }
+        )
+        self._add(Tracked(row["id"], uri, start, end, row["original"], parse_iso(row["created_at"])))
+        return row
+
+    def _add(self, t: Tracked) -> None:
+        self.regions[t.id] = t
+        self.by_uri.setdefault(t.uri, []).append(t.id)
+
+    def _drop(self, t: Tracked) -> None:
+        self.regions.pop(t.id, None)
+        ids = self.by_uri.get(t.uri)
+        if ids and t.id in ids:
+            ids.remove(t.id)
+        self._dirty.discard(t.id)
+
+    def current_text(self, region_id: str) -> str | None:
+        t = self.regions.get(region_id)
+        if t is None or t.uri not in self.docs:
+            return None
+        return self.docs[t.uri].slice(t.start, t.end)
+
+    # -- outcomes ----------------------------------------------------------------------------
+    def accept(self, region_id: str) -> dict[str, Any]:
+        t = self._tracked_or_error(region_id)
+        ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), source="explicit", reason="accept")
+        return ev or self._existing_event(region_id)
+
+    def reject(self, region_id: str) -> dict[str, Any]:
+        t = self._tracked_or_error(region_id)
+        ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=True, source="explicit", reason="reject")
+        return ev or self._existing_event(region_id)
+
+    def _existing_event(self, region_id: str) -> dict[str, Any]:
+        events = self.store.events("region_id = ?", [region_id])
+        if not events:
+            raise EditloopError(f"region {region_id} has no event")
+        return events[0]
+
+    def _tracked_or_error(self, region_id: Any) -> Tracked:
+        if not isinstance(region_id, str) or not region_id:
+            raise InvalidArgument("regionId must be a non-empty string")
+        t = self.regions.get(region_id)
+        if t is not None:
+            return t
+        row = self.store.get_region(region_id)  # raises NotFound for an unknown id
+        if row["status"] == "pending":
+            raise EditloopError(f"region {region_id} is pending but its document is not open here")
+        raise EditloopError(f"region {region_id} is already {row['status']}")
+
+    def _resolve(self, t: Tracked, *, final: str | None, rejected: bool = False, source: str, reason: str) -> dict[str, Any] | None:
+        try:
+            region = self.store.get_region(t.id)
+        except NotFound:  # forgotten meanwhile
+            self._drop(t)
+            return None
+        if region["status"] != "pending":  # resolved by another window
+            self._drop(t)
+            return None
+        event, created = record_outcome(self.store, region, final=final, rejected=rejected, source=source, reason=reason, now=self.clock())
+        self._drop(t)
+        return event if created else None
+
+    # -- survival checks ---------------------------------------------------------------------
+    def next_check_at(self) -> float | None:
+        times = [t.created + s for t in self.regions.values() for s in self.settings.survival_seconds if s not in t.checks_done]
+        return min(times) if times else None
+
+    def tick(self) -> ChangeResult:
+        """Run every survival check that is due; the last one resolves the region."""
+        now = self.clock()
+        result = ChangeResult()
+        checks = self.settings.survival_seconds
+        for t in list(self.regions.values()):
+            doc = self.docs.get(t.uri)
+            if doc is None:
+                continue
+            for after in checks:
+                if after in t.checks_done or now < t.created + after:
+                    continue
+                text = doc.slice(t.start, t.end)
+                sim = similarity(t.original, self._comparable(text))
+                self.store.add_survival_check(t.id, after, sim, True, utcnow_iso(now))
+                t.checks_done.add(after)
+                if after == checks[-1]:
+                    ev = self._resolve(t, final=text, source="implicit", reason=f"survived {after}s")
+                    if ev is not None:
+                        result.events.append(ev)
+                    result.changed_uris.add(t.uri)
+                    break
+        self.flush_positions()
+        return result
+
+    def _comparable(self, text: str) -> str:
+        if not self.store.redact_secrets:
+            return text
+        from ..signals.redact import redact
+
+        return redact(text)[0]
+
+    # -- persistence and re-anchoring ----------------------------------------------------------
+    def flush_positions(self) -> None:
+        """Save the range and text of regions that moved (for re-anchoring after a restart)."""
+        updates = []
+        for rid in list(self._dirty):
+            t = self.regions.get(rid)
+            if t is None or t.uri not in self.docs:
+                continue
+            updates.append(
+                {
+                    "id": rid,
+                    "start_line": t.start.line,
+                    "start_character": t.start.character,
+                    "end_line": t.end.line,
+                    "end_character": t.end.character,
+                    "current": self.docs[t.uri].slice(t.start, t.end),
+                }
+            )
+        self._dirty.clear()
+        self.store.save_positions(updates)
+
+    def _reanchor(self, doc: Document, *, in_memory: bool = False) -> ChangeResult:
+        """Find pending regions of this document again: exact text first, then fuzzy."""
+        result = ChangeResult()
+        if in_memory:
+            candidates = [(rid, None) for rid in list(self.by_uri.get(doc.uri, []))]
+        else:
+            candidates = [(r["id"], r) for r in self.store.pending_regions(doc.uri) if r["id"] not in self.regions]
+        if not candidates:
+            return result
+        text = doc.text
+        line_starts = _line_starts(doc)
+        for rid, row in candidates:
+            if row is None:
+                t = self.regions[rid]
+                row = {"id": rid, "current": None, "original": t.original}
+                self._drop(t)
+                row.update(self.store.get_region(rid))
+            hint_line = row.get("start_line") or 0
+            found = _locate(text, row.get("current") or row["original"], line_starts, hint_line)
+            if found is None and row.get("current") and row["current"] != row["original"]:
+                found = _locate(text, row["original"], line_starts, hint_line)
+            if found is None:
+                self.store.mark_lost(rid)
+                log.info("region %s could not be found in %s: marked lost", rid, doc.uri)
+                result.changed_uris.add(doc.uri)
+                continue
+            start, end = (_offset_to_pos(line_starts, o) for o in found)
+            created = parse_iso(row["created_at"])
+            done = {c["after_seconds"] for c in self.store.survival_curve(rid)}
+            self._add(Tracked(rid, doc.uri, start, end, row["original"], created, done))
+            result.changed_uris.add(doc.uri)
+        return result
+
+    # -- views -------------------------------------------------------------------------------
+    def region_views(self, uri: str) -> list[dict[str, Any]]:
+        doc = self.docs.get(uri)
+        if doc is None:
+            return []
+        out = []
+        for rid in self.by_uri.get(uri, []):
+            t = self.regions[rid]
+            sl, sc = doc.to_client(t.start)
+            el, ec = doc.to_client(t.end)
+            out.append({"id": rid, "range": {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}, "status": "pending"})
+        return out
+
+    def describe(self, region_id: str) -> dict[str, Any]:
+        row = self.store.get_region(region_id)
+        current = self.current_text(region_id)
+        if current is None:
+            current = row.get("current")
+        out = {
+            "id": row["id"],
+            "uri": row["uri"],
+            "status": row["status"],
+            "prompt": row["prompt"],
+            "model": row["model"],
+            "artifactType": row["artifact_type"],
+            "language": row["language"],
+            "original": row["original"],
+            "current": current,
+            "createdAt": row["created_at"],
+            "similarity": similarity(row["original"], self._comparable(current)) if current is not None else None,
+        }
+        t = self.regions.get(region_id)
+        if t is not None:
+            doc = self.docs[t.uri]
+            sl, sc = doc.to_client(t.start)
+            el, ec = doc.to_client(t.end)
+            out["range"] = {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}
+        return out
+
+    def forget(self, uri: str | None = None, everything: bool = False) -> int:
+        n = self.store.forget(uri=uri, everything=everything)
+        for t in list(self.regions.values()):
+            if everything or t.uri == uri:
+                self._drop(t)
+        return n
+
+
+def _line_starts(doc: Document) -> list[int]:
+    starts = [0]
+    total = 0
+    for line in doc.lines[:-1]:
+        total += len(line)
+        starts.append(total)
+    return starts
+
+
+def _offset_to_pos(starts: list[int], offset: int) -> Pos:
+    import bisect
+
+    line = bisect.bisect_right(starts, offset) - 1
+    return Pos(line, offset - starts[line])
+
+
+def _locate(text: str, needle: str, starts: list[int], hint_line: int) -> tuple[int, int] | None:
+    """Offsets of ``needle`` in ``text``: the exact occurrence nearest the hint, else the best fuzzy match."""
+    if not needle:
+        return None
+    hint = starts[min(max(hint_line, 0), len(starts) - 1)]
+    best = None
+    i = text.find(needle)
+    while i != -1:
+        if best is None or abs(i - hint) < abs(best - hint):
+            best = i
+        i = text.find(needle, i + 1)
+    if best is not None:
+        return best, best + len(needle)
+    from rapidfuzz import fuzz
+
+    if len(text) > 2_000_000:
+        return None
+    al = fuzz.partial_ratio_alignment(needle, text, score_cutoff=REANCHOR_MIN_SCORE)
+    if al is None or al.dest_end <= al.dest_start:
+        return None
+    return al.dest_start, al.dest_end

@@ -1,0 +1,1 @@
+"""Signals: pure functions that score an outcome (similarity, reward, validity) and redact secrets."""

@@ -1,0 +1,90 @@
+"""Open the feedback database: WAL, foreign keys, a busy timeout, migrations applied, 0600 files."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ..errors import EditloopError
+from ..paths import DB_NAME, data_dir, ensure_private_dir
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow_iso(ts: float | None = None) -> str:
+    """An ISO-8601 UTC timestamp with milliseconds (sorts as text, readable in Datasette)."""
+    when = _dt.datetime.now(_dt.timezone.utc) if ts is None else _dt.datetime.fromtimestamp(ts, _dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+
+
+def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None = None) -> Database:
+    """Open (creating and migrating) ``feedback.db``.
+
+    ``path`` may be the database file or the data folder; by default the data folder is resolved by
+    :func:`editloop.paths.data_dir`.
+    """
+    if path is None:
+        file = data_dir(home_setting) / DB_NAME
+    else:
+        p = Path(path)
+        file = p / DB_NAME if p.is_dir() or p.suffix == "" else p
+        ensure_private_dir(file.parent)
+    old_umask = os.umask(0o077)
+    try:
+        conn = sqlite3.connect(str(file), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = Database(conn)
+        from .migrations import migrations
+
+        if migrations.pending(db):
+            try:
+                migrations.apply(db)
+            except sqlite3.OperationalError:
+                # Another process (a second editor window) migrated at the same moment.
+                if migrations.pending(db):
+                    raise
+    except sqlite3.Error as exc:
+        raise EditloopError(f"cannot open database {file}: {exc}") from None
+    finally:
+        os.umask(old_umask)
+    for suffix in ("", "-wal", "-shm"):
+        f = Path(str(file) + suffix)
+        if f.exists():
+            try:
+                os.chmod(f, 0o600)
+            except OSError:
+                pass
+    return db
+
+
+class _immediate:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: a write transaction that takes the lock up front."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def write_tx(db: Database) -> _immediate:
+    """One write transaction (BEGIN IMMEDIATE) on ``db``: all rows commit together or none do."""
+    return _immediate(db.conn)

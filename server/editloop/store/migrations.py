@@ -1,0 +1,148 @@
+"""Schema changes, append-only. Never edit a shipped migration: add a new one below.
+
+The README's "Schema" table documents the resulting tables.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("editloop")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE regions (
+            id TEXT PRIMARY KEY,
+            uri TEXT NOT NULL,
+            workspace TEXT,
+            artifact_type TEXT NOT NULL,
+            language TEXT,
+            prompt TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL DEFAULT '',
+            model_version TEXT,
+            original TEXT NOT NULL,
+            current TEXT,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending','accepted','edited','rejected','lost')),
+            start_line INTEGER, start_character INTEGER,
+            end_line INTEGER, end_character INTEGER,
+            client TEXT,
+            redactions INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX regions_uri_status ON regions(uri, status)")
+    db.execute("CREATE INDEX regions_status ON regions(status)")
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            region_id TEXT REFERENCES regions(id) ON DELETE CASCADE,
+            action TEXT NOT NULL CHECK (action IN ('accept','edit','reject')),
+            source TEXT NOT NULL CHECK (source IN ('explicit','implicit')),
+            reason TEXT,
+            uri TEXT,
+            workspace TEXT,
+            prompt TEXT NOT NULL DEFAULT '',
+            original TEXT NOT NULL,
+            final TEXT NOT NULL,
+            artifact_type TEXT NOT NULL,
+            language TEXT,
+            model TEXT NOT NULL DEFAULT '',
+            model_version TEXT,
+            similarity REAL NOT NULL,
+            indel_similarity REAL,
+            bleu REAL,
+            chrf REAL,
+            embedding_similarity REAL,
+            edit_spans TEXT,
+            reward REAL NOT NULL,
+            validation REAL,
+            validation_messages TEXT,
+            seconds_to_resolve REAL,
+            redactions INTEGER NOT NULL DEFAULT 0,
+            synthetic INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE UNIQUE INDEX events_region ON events(region_id) WHERE region_id IS NOT NULL")
+    db.execute("CREATE INDEX events_created ON events(created_at)")
+    db.execute("CREATE INDEX events_type_action ON events(artifact_type, action)")
+    db.execute(
+        """
+        CREATE TABLE survival_checks (
+            region_id TEXT NOT NULL REFERENCES regions(id) ON DELETE CASCADE,
+            after_seconds INTEGER NOT NULL,
+            similarity REAL NOT NULL,
+            present INTEGER NOT NULL,
+            checked_at TEXT NOT NULL,
+            PRIMARY KEY (region_id, after_seconds)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            method TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('queued','running','succeeded','failed','cancelled')),
+            artifact_type TEXT,
+            base_model TEXT NOT NULL DEFAULT '',
+            adapter_path TEXT,
+            batch_id TEXT,
+            params TEXT,
+            metrics TEXT,
+            reason TEXT,
+            error TEXT,
+            pid INTEGER,
+            promoted INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            started_at TEXT,
+            finished_at TEXT
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE batches (
+            id TEXT PRIMARY KEY,
+            artifact_type TEXT,
+            method TEXT,
+            components TEXT,
+            params TEXT,
+            counts TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE batch_rows (
+            batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+            event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,
+            split TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            weight REAL NOT NULL DEFAULT 1.0,
+            synthetic INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute("CREATE INDEX batch_rows_batch ON batch_rows(batch_id)")
+    db.execute(
+        """
+        CREATE TABLE embeddings (
+            hash TEXT NOT NULL,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (hash, model)
+        )
+        """
+    )

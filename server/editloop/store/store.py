@@ -1,0 +1,201 @@
+"""Typed reads and writes on the feedback database (regions, events, survival checks, forget)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlite_utils import Database
+
+from ..errors import EditloopError, NotFound
+from .db import open_db, utcnow_iso, write_tx
+
+REGION_TEXT_FIELDS = ("prompt", "original", "current")
+EVENT_TEXT_FIELDS = ("prompt", "original", "final")
+
+
+def new_region_id() -> str:
+    return "r" + uuid.uuid4().hex[:16]
+
+
+class Store:
+    """One connection to ``feedback.db``, shared by the threads of one process (guarded by a lock)."""
+
+    def __init__(self, db: Database, *, redact_secrets: bool = True) -> None:
+        self.db = db
+        self.redact_secrets = redact_secrets
+        self.lock = threading.RLock()
+        self.path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, home_setting: str | None = None, redact_secrets: bool = True) -> "Store":
+        return cls(open_db(path, home_setting=home_setting), redact_secrets=redact_secrets)
+
+    @property
+    def home(self) -> Path:
+        return self.path.parent
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.conn.close()
+
+    # -- redaction ---------------------------------------------------------------------------
+    def _redacted(self, row: dict[str, Any], fields: Iterable[str]) -> tuple[dict[str, Any], int]:
+        if not self.redact_secrets:
+            return row, 0
+        from ..signals.redact import redact
+
+        out = dict(row)
+        total = 0
+        for f in fields:
+            value = out.get(f)
+            if isinstance(value, str) and value:
+                out[f], n = redact(value)
+                total += n
+        return out, total
+
+    # -- regions -----------------------------------------------------------------------------
+    def insert_region(self, row: dict[str, Any]) -> dict[str, Any]:
+        row = dict(row)
+        row.setdefault("id", new_region_id())
+        row.setdefault("status", "pending")
+        row.setdefault("created_at", utcnow_iso())
+        row.setdefault("current", row.get("original"))
+        row, n = self._redacted(row, REGION_TEXT_FIELDS)
+        row["redactions"] = n
+        with self.lock, write_tx(self.db):
+            self.db["regions"].insert(row)
+        return row
+
+    def get_region(self, region_id: str) -> dict[str, Any]:
+        if not isinstance(region_id, str) or not region_id:
+            raise EditloopError("regionId must be a non-empty string")
+        with self.lock:
+            rows = list(self.db.query("SELECT * FROM regions WHERE id = ?", [region_id]))
+        if not rows:
+            raise NotFound(f"unknown region {region_id!r}")
+        return rows[0]
+
+    def pending_regions(self, uri: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM regions WHERE status = 'pending'"
+        args: list[Any] = []
+        if uri is not None:
+            sql += " AND uri = ?"
+            args.append(uri)
+        with self.lock:
+            return list(self.db.query(sql + " ORDER BY created_at", args))
+
+    def save_positions(self, updates: list[dict[str, Any]]) -> None:
+        """Persist the last known range and text of pending regions (for re-anchoring after a restart)."""
+        if not updates:
+            return
+        rows = []
+        for u in updates:
+            u, _ = self._redacted(u, ("current",))
+            rows.append(u)
+        with self.lock, write_tx(self.db):
+            self.db.conn.executemany(
+                "UPDATE regions SET start_line=:start_line, start_character=:start_character, "
+                "end_line=:end_line, end_character=:end_character, current=:current "
+                "WHERE id=:id AND status='pending'",
+                rows,
+            )
+
+    def mark_lost(self, region_id: str, at: str | None = None) -> bool:
+        with self.lock, write_tx(self.db):
+            cur = self.db.conn.execute(
+                "UPDATE regions SET status='lost', resolved_at=? WHERE id=? AND status='pending'",
+                [at or utcnow_iso(), region_id],
+            )
+        return cur.rowcount == 1
+
+    def add_survival_check(self, region_id: str, after_seconds: int, similarity: float, present: bool, at: str) -> None:
+        with self.lock, write_tx(self.db):
+            self.db.conn.execute(
+                "INSERT OR IGNORE INTO survival_checks(region_id, after_seconds, similarity, present, checked_at) "
+                "VALUES (?,?,?,?,?)",
+                [region_id, int(after_seconds), float(similarity), int(present), at],
+            )
+
+    def survival_curve(self, region_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(
+                self.db.query(
+                    "SELECT after_seconds, similarity, present, checked_at FROM survival_checks "
+                    "WHERE region_id = ? ORDER BY after_seconds",
+                    [region_id],
+                )
+            )
+
+    # -- events ------------------------------------------------------------------------------
+    def record_outcome(self, region_id: str, event: dict[str, Any], *, status: str, at: str) -> tuple[dict[str, Any], bool]:
+        """Resolve a pending region and insert its event, atomically.
+
+        Returns ``(event_row, created)``. If the region was already resolved (by another editor
+        window, or an earlier click), nothing is written and the existing event is returned.
+        """
+        event, n = self._redacted(event, EVENT_TEXT_FIELDS)
+        event["redactions"] = event.get("redactions", 0) + n
+        event["region_id"] = region_id
+        event.setdefault("created_at", at)
+        with self.lock:
+            with write_tx(self.db):
+                cur = self.db.conn.execute(
+                    "UPDATE regions SET status=?, resolved_at=?, current=? WHERE id=? AND status='pending'",
+                    [status, at, event["final"], region_id],
+                )
+                created = cur.rowcount == 1
+                if created:
+                    event["id"] = self.db["events"].insert(event).last_pk
+            if not created:
+                existing = list(self.db.query("SELECT * FROM events WHERE region_id = ?", [region_id]))
+                if not existing:
+                    region = self.get_region(region_id)
+                    raise EditloopError(f"region {region_id} is {region['status']}, nothing to record")
+                return existing[0], False
+        return event, True
+
+    def get_event(self, event_id: int) -> dict[str, Any]:
+        with self.lock:
+            rows = list(self.db.query("SELECT * FROM events WHERE id = ?", [event_id]))
+        if not rows:
+            raise NotFound(f"unknown event {event_id!r}")
+        return rows[0]
+
+    def events(self, where: str = "1", args: Iterable[Any] = (), *, order: str = "id") -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.db.query(f"SELECT * FROM events WHERE {where} ORDER BY {order}", list(args)))
+
+    # -- forget ------------------------------------------------------------------------------
+    def forget(self, *, uri: str | None = None, everything: bool = False) -> int:
+        """Delete captured text (regions, events, checks, cached embeddings) and compact the file."""
+        if not everything and not uri:
+            raise EditloopError("forget needs a uri or all=true")
+        with self.lock:
+            with write_tx(self.db):
+                if everything:
+                    n = self.db.conn.execute("SELECT COUNT(*) FROM regions").fetchone()[0]
+                    n += self.db.conn.execute("SELECT COUNT(*) FROM events WHERE region_id IS NULL").fetchone()[0]
+                    for table in ("batch_rows", "batches", "survival_checks", "events", "regions", "embeddings"):
+                        self.db.conn.execute(f"DELETE FROM {table}")
+                else:
+                    n = self.db.conn.execute("SELECT COUNT(*) FROM regions WHERE uri = ?", [uri]).fetchone()[0]
+                    self.db.conn.execute("DELETE FROM events WHERE uri = ? OR region_id IN (SELECT id FROM regions WHERE uri = ?)", [uri, uri])
+                    self.db.conn.execute("DELETE FROM regions WHERE uri = ?", [uri])
+            self.compact()
+        return n
+
+    def compact(self) -> None:
+        """Rewrite the file so deleted text is gone from disk (WAL included)."""
+        with self.lock:
+            self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.conn.execute("VACUUM")
+            self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def dumps(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
