@@ -258,6 +258,18 @@ class PythonDataclass(ArtifactType):
             tree = ast.parse(text)
         except SyntaxError as exc:
             return f"syntax error at line {exc.lineno}: {exc.msg}"
-        if not any(isinstance(n, ast.ClassDef) for n in tree.body):
+        classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+        if not classes:
             return "no class"
+        for node in tree.body:
+            if not isinstance(node, (ast.ClassDef, ast.Import, ast.ImportFrom, ast.Expr)) or (
+                    isinstance(node, ast.Expr) and not isinstance(node.value, ast.Constant)):
+                return f"unexpected statement at line {node.lineno}"
+        for cls in classes:
+            if not any(isinstance(d, ast.Name) and d.id == "dataclass" for d in cls.decorator_list):
+                return f"class {cls.name} is not a @dataclass"
+            for item in cls.body:
+                if not isinstance(item, ast.AnnAssign) and not (
+                        isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant)):
+                    return f"line {item.lineno}: a dataclass field needs a type annotation"
         return None
