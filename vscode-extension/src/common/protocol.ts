@@ -1,0 +1,172 @@
+/**
+ * What the extension sends to and receives from the Editloop server (docs: CONTRACT.md).
+ * Messages from the server are checked here before anything draws them: a newer or broken
+ * server must not break the editor.
+ */
+
+export const ServerCommand = {
+    track: 'editloop.track',
+    generate: 'editloop.generate',
+    accept: 'editloop.accept',
+    reject: 'editloop.reject',
+    region: 'editloop.region',
+    stats: 'editloop.stats',
+    train: 'editloop.train',
+    cancel: 'editloop.cancel',
+    export: 'editloop.export',
+    forget: 'editloop.forget',
+} as const;
+
+export const RegionsNotification = 'editloop/regions';
+export const RunFinishedNotification = 'editloop/runFinished';
+
+export interface Position {
+    line: number;
+    character: number;
+}
+
+export interface Range {
+    start: Position;
+    end: Position;
+}
+
+export type RegionStatus = 'pending' | 'accepted' | 'edited' | 'rejected' | 'lost';
+
+export interface RegionInfo {
+    id: string;
+    range: Range;
+    status: string;
+}
+
+export interface RegionsParams {
+    uri: string;
+    regions: RegionInfo[];
+}
+
+export interface RegionDetail {
+    id: string;
+    uri: string;
+    range: Range;
+    status: string;
+    original: string;
+    current?: string;
+    prompt?: string;
+    model?: string;
+    artifactType?: string;
+    similarity?: number | null;
+}
+
+export interface RunFinishedParams {
+    runId: string;
+    status: string;
+    metrics: Record<string, unknown>;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNat(v: unknown): v is number {
+    return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+export function isPosition(v: unknown): v is Position {
+    return isObject(v) && isNat(v.line) && isNat(v.character);
+}
+
+export function isRange(v: unknown): v is Range {
+    return isObject(v) && isPosition(v.start) && isPosition(v.end) && comparePositions(v.start, v.end) <= 0;
+}
+
+/** Region ids may be numbers on the wire; the extension keeps them as strings. */
+function idOf(v: unknown): string | undefined {
+    if (typeof v === 'string' && v !== '') {
+        return v;
+    }
+    if (typeof v === 'number' && Number.isFinite(v)) {
+        return String(v);
+    }
+    return undefined;
+}
+
+/** Parses `editloop/regions`; undefined when the message is unusable. Bad regions are dropped. */
+export function parseRegionsParams(v: unknown): RegionsParams | undefined {
+    if (!isObject(v) || typeof v.uri !== 'string' || !Array.isArray(v.regions)) {
+        return undefined;
+    }
+    const regions: RegionInfo[] = [];
+    for (const r of v.regions) {
+        if (!isObject(r) || !isRange(r.range)) {
+            continue;
+        }
+        const id = idOf(r.id);
+        if (id === undefined) {
+            continue;
+        }
+        regions.push({ id, range: r.range, status: typeof r.status === 'string' ? r.status : 'pending' });
+    }
+    return { uri: v.uri, regions };
+}
+
+export function parseRegionDetail(v: unknown): RegionDetail | undefined {
+    if (!isObject(v) || !isRange(v.range) || typeof v.original !== 'string') {
+        return undefined;
+    }
+    const id = idOf(v.id);
+    if (id === undefined) {
+        return undefined;
+    }
+    const opt = (x: unknown) => (typeof x === 'string' ? x : undefined);
+    return {
+        id,
+        uri: typeof v.uri === 'string' ? v.uri : '',
+        range: v.range,
+        status: typeof v.status === 'string' ? v.status : 'pending',
+        original: v.original,
+        current: opt(v.current),
+        prompt: opt(v.prompt),
+        model: opt(v.model),
+        artifactType: opt(v.artifactType),
+        similarity: typeof v.similarity === 'number' && Number.isFinite(v.similarity) ? v.similarity : null,
+    };
+}
+
+export function parseRunFinished(v: unknown): RunFinishedParams | undefined {
+    if (!isObject(v)) {
+        return undefined;
+    }
+    const runId = idOf(v.runId);
+    if (runId === undefined) {
+        return undefined;
+    }
+    return {
+        runId,
+        status: typeof v.status === 'string' ? v.status : 'unknown',
+        metrics: isObject(v.metrics) ? v.metrics : {},
+    };
+}
+
+/** The `runId` of an `editloop.train` result, or undefined. */
+export function runIdOf(result: unknown): string | undefined {
+    return isObject(result) ? idOf(result.runId) : undefined;
+}
+
+/** The `regionId` of an `editloop.track`/`editloop.generate` result, or undefined. */
+export function regionIdOf(result: unknown): string | undefined {
+    return isObject(result) ? idOf(result.regionId) : undefined;
+}
+
+export function comparePositions(a: Position, b: Position): number {
+    return a.line - b.line || a.character - b.character;
+}
+
+/** True when `p` lies in `r`, both ends included (a cursor right after a region still belongs to it). */
+export function rangeContains(r: Range, p: Position): boolean {
+    return comparePositions(r.start, p) <= 0 && comparePositions(p, r.end) <= 0;
+}
+
+export function isPending(region: RegionInfo): boolean {
+    return region.status === 'pending';
+}
+
+export { isObject };
