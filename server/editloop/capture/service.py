@@ -192,22 +192,31 @@ class CaptureService:
 
     # -- outcomes ----------------------------------------------------------------------------
     def accept(self, region_id: str) -> dict[str, Any]:
-        t = self._tracked_or_error(region_id)
+        """Resolve with the region's current text: ``accept`` if unchanged, ``edit`` otherwise.
+
+        Idempotent: a region that is already resolved answers with its existing event."""
+        t = self._tracked(region_id)
+        if t is None:
+            return self._existing_event(region_id)
         ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), source="explicit", reason="accept")
         return ev or self._existing_event(region_id)
 
     def reject(self, region_id: str) -> dict[str, Any]:
-        t = self._tracked_or_error(region_id)
+        t = self._tracked(region_id)
+        if t is None:
+            return self._existing_event(region_id)
         ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=True, source="explicit", reason="reject")
         return ev or self._existing_event(region_id)
 
     def _existing_event(self, region_id: str) -> dict[str, Any]:
         events = self.store.events("region_id = ?", [region_id])
         if not events:
-            raise EditloopError(f"region {region_id} has no event")
+            row = self.store.get_region(region_id)
+            raise EditloopError(f"region {region_id} is {row['status']} and has no event")
         return events[0]
 
-    def _tracked_or_error(self, region_id: Any) -> Tracked:
+    def _tracked(self, region_id: Any) -> Tracked | None:
+        """The live region, or None when it is already resolved (unknown ids raise)."""
         if not isinstance(region_id, str) or not region_id:
             raise InvalidArgument("regionId must be a non-empty string")
         t = self.regions.get(region_id)
@@ -215,8 +224,10 @@ class CaptureService:
             return t
         row = self.store.get_region(region_id)  # raises NotFound for an unknown id
         if row["status"] == "pending":
-            raise EditloopError(f"region {region_id} is pending but its document is not open here")
-        raise EditloopError(f"region {region_id} is already {row['status']}")
+            raise EditloopError(f"region {region_id} is pending but its document is not open in this editor")
+        if row["status"] == "lost":
+            raise EditloopError(f"region {region_id} was lost (its text could not be found again)")
+        return None
 
     def _resolve(self, t: Tracked, *, final: str | None, rejected: bool = False, source: str, reason: str) -> dict[str, Any] | None:
         try:

@@ -1,0 +1,138 @@
+"""The command line: parse, call the core, print. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from . import __version__
+from .errors import EditloopError
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    def deco(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = fn
+        return fn
+
+    return deco
+
+
+def _store(args: argparse.Namespace):
+    from .store import Store
+
+    return Store.open(home_setting=getattr(args, "data_dir", None))
+
+
+@command("serve")
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .lsp.server import serve
+
+    serve(manual_clock=args.manual_clock)
+    return 0
+
+
+@command("stats")
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .store.stats import stats
+
+    store = _store(args)
+    data = stats(store.db, artifact_type=args.artifact_type)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(format_stats(data, store))
+    return 0
+
+
+def format_stats(data: dict[str, Any], store: Any = None, *, recent: int = 5) -> str:
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0%}"
+
+    lines = []
+    if store is not None:
+        lines.append(f"data: {store.path}")
+    c = data["counts"]
+    lines.append(
+        f"events: {data['total']}  (accept {c['accept']}, edit {c['edit']}, reject {c['reject']})  "
+        f"pending regions: {data['pending']}  lost: {data['lost']}"
+    )
+    lines.append(
+        f"accept rate: {pct(data['acceptRate'])}  mean similarity: {data['meanSimilarity'] if data['meanSimilarity'] is not None else '-'}  "
+        f"mean reward: {data['meanReward'] if data['meanReward'] is not None else '-'}"
+    )
+    if data["byArtifactType"]:
+        lines.append("")
+        lines.append(f"{'artifact type':<20} {'total':>6} {'accept':>7} {'edit':>6} {'reject':>7} {'accept rate':>12}")
+        for at, e in sorted(data["byArtifactType"].items()):
+            lines.append(f"{at:<20} {e['total']:>6} {e['accept']:>7} {e['edit']:>6} {e['reject']:>7} {pct(e['acceptRate']):>12}")
+    if store is not None and data["total"]:
+        lines.append("")
+        lines.append(f"recent events (newest {recent}):")
+        for ev in store.events(order="id DESC LIMIT %d" % recent):
+            lines.append(f"  #{ev['id']} {ev['action']:<6} {ev['source']:<8} {ev['artifact_type']:<14} similarity {ev['similarity']:.2f}  reward {ev['reward']:.2f}")
+            if ev["action"] == "edit":
+                lines.append("    original: " + _one_line(ev["original"]))
+                lines.append("    final:    " + _one_line(ev["final"]))
+    if data["recentRuns"]:
+        lines.append("")
+        lines.append("recent runs:")
+        for r in data["recentRuns"]:
+            lines.append(f"  {r['id']} {r['method']:<4} {r['status']:<10}{' promoted' if r['promoted'] else ''}")
+    return "\n".join(lines)
+
+
+def _one_line(text: str, width: int = 100) -> str:
+    s = text.replace("\n", "⏎ ")
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+@command("forget")
+def cmd_forget(args: argparse.Namespace) -> int:
+    if not args.uri and not args.all:
+        raise EditloopError("forget needs --uri URI or --all")
+    store = _store(args)
+    n = store.forget(uri=args.uri, everything=args.all)
+    print(f"forgot {n} region(s){' for ' + args.uri if args.uri else ''}; the database was compacted")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="editloop", description="Capture how you fix AI output; train a model on it.")
+    p.add_argument("--version", action="version", version=f"editloop {__version__}")
+    p.add_argument("--data-dir", help="the data folder (default: EDITLOOP_HOME or the platform's user data folder)")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="run the language server over stdio")
+    s.add_argument("--stdio", action="store_true", help="accepted for LSP clients that pass it; stdio is the only transport")
+    s.add_argument("--manual-clock", action="store_true", help="testing: time moves only through editloop.advanceClock")
+
+    s = sub.add_parser("stats", help="events by action and artifact type, accept rate, recent edits")
+    s.add_argument("--json", action="store_true", help="print JSON (the same object as the editloop.stats command)")
+    s.add_argument("--artifact-type")
+
+    s = sub.add_parser("forget", help="delete captured text and compact the database")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--uri", help="forget one document (its URI as the editor sends it)")
+    g.add_argument("--all", action="store_true", help="forget everything")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.data_dir:
+        import os
+
+        os.environ["EDITLOOP_HOME"] = args.data_dir
+    try:
+        return COMMANDS[args.cmd](args)
+    except EditloopError as exc:
+        print(f"editloop: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("editloop: interrupted", file=sys.stderr)
+        return 130

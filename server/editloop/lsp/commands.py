@@ -1,0 +1,127 @@
+"""``workspace/executeCommand`` handlers: unpack one object, call the core, return a JSON object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..capture.clock import ManualClock
+from ..errors import EditloopError, InvalidArgument
+from .args import get, get_range, lsp_errors, one_object
+
+if TYPE_CHECKING:
+    from .server import EditloopServer
+
+
+def _workspace_of(ls: "EditloopServer", uri: str) -> str | None:
+    try:
+        folders = ls.workspace.folders
+    except RuntimeError:
+        return None
+    best = None
+    for folder in folders.values():
+        root = folder.uri.rstrip("/") + "/"
+        if uri.startswith(root) and (best is None or len(root) > len(best)):
+            best = root
+    return best.rstrip("/") if best else (ls.workspace.root_uri if uri.startswith("file:") else None)
+
+
+def event_result(ev: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "eventId": ev["id"],
+        "regionId": ev.get("region_id"),
+        "action": ev["action"],
+        "source": ev["source"],
+        "similarity": ev["similarity"],
+        "reward": ev["reward"],
+        "validation": ev.get("validation"),
+    }
+
+
+def register(server: "EditloopServer") -> None:
+    @server.command("editloop.track")
+    @lsp_errors
+    def track(ls, *args: Any) -> dict[str, Any]:
+        a = one_object(args, "editloop.track")
+        uri = get(a, "uri", str)
+        row = ls.capture.track(
+            uri,
+            get_range(a),
+            prompt=get(a, "prompt", str, required=False, default=""),
+            model=get(a, "model", str, required=False, default=""),
+            artifact_type=get(a, "artifactType", str),
+            language=get(a, "language", str, required=False),
+            workspace=_workspace_of(ls, uri),
+            model_version=get(a, "modelVersion", str, required=False),
+        )
+        ls.publish_uri(uri)
+        return {"regionId": row["id"]}
+
+    @server.command("editloop.accept")
+    @lsp_errors
+    def accept(ls, *args: Any) -> dict[str, Any]:
+        rid = get(one_object(args, "editloop.accept"), "regionId", str)
+        uri = ls.capture.regions[rid].uri if rid in ls.capture.regions else None
+        ev = ls.capture.accept(rid)
+        if uri:
+            ls.publish_uri(uri)
+        return event_result(ev)
+
+    @server.command("editloop.reject")
+    @lsp_errors
+    def reject(ls, *args: Any) -> dict[str, Any]:
+        rid = get(one_object(args, "editloop.reject"), "regionId", str)
+        uri = ls.capture.regions[rid].uri if rid in ls.capture.regions else None
+        ev = ls.capture.reject(rid)
+        if uri:
+            ls.publish_uri(uri)
+        return event_result(ev)
+
+    @server.command("editloop.region")
+    @lsp_errors
+    def region(ls, *args: Any) -> dict[str, Any]:
+        rid = get(one_object(args, "editloop.region"), "regionId", str)
+        return ls.capture.describe(rid)
+
+    @server.command("editloop.stats")
+    @lsp_errors
+    def stats(ls, *args: Any) -> dict[str, Any]:
+        from ..store.stats import stats as compute
+
+        a = one_object(args, "editloop.stats")
+        store = ls.capture.store
+        with store.lock:
+            out = compute(store.db, artifact_type=get(a, "artifactType", str, required=False))
+        out["embeddings"] = "on" if ls.settings.embeddings and _embeddings_installed() else "off"
+        out["dataDir"] = str(store.home)
+        return out
+
+    @server.command("editloop.forget")
+    @lsp_errors
+    def forget(ls, *args: Any) -> dict[str, Any]:
+        a = one_object(args, "editloop.forget")
+        everything = get(a, "all", bool, required=False, default=False)
+        uri = get(a, "uri", str, required=not everything)
+        uris = list(ls.capture.by_uri) if everything else [uri]
+        deleted = ls.capture.forget(uri=uri, everything=everything)
+        for u in uris:
+            ls.publish_uri(u)
+        return {"deleted": deleted}
+
+    @server.command("editloop.advanceClock")
+    @lsp_errors
+    def advance_clock(ls, *args: Any) -> dict[str, Any]:
+        """Test facility (``editloop serve --manual-clock``): move time forward and run due checks."""
+        if not isinstance(ls.clock, ManualClock):
+            raise EditloopError("editloop.advanceClock needs a server started with --manual-clock")
+        seconds = get(one_object(args, "editloop.advanceClock"), "seconds", (int, float))
+        if seconds < 0:
+            raise InvalidArgument("seconds must be >= 0")
+        now = ls.clock.advance(float(seconds))
+        result = ls.run_checks()
+        return {"now": now, "events": [event_result(e) for e in result.events]}
+
+
+def _embeddings_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sentence_transformers") is not None

@@ -1,0 +1,66 @@
+"""Read-only editor features over tracked regions: CodeLenses (Accept | Reject) and hovers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ..capture.document import Pos
+from ..signals.similarity import similarity
+
+if TYPE_CHECKING:
+    from .server import EditloopServer
+
+
+def _range(doc, start: Pos, end: Pos) -> types.Range:
+    sl, sc = doc.to_client(start)
+    el, ec = doc.to_client(end)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+
+def register(server: "EditloopServer") -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+    def code_lens(ls: "EditloopServer", params: types.CodeLensParams) -> list[types.CodeLens]:
+        if ls._capture is None or not ls.settings.extra.get("codeLens", True):
+            return []
+        cap = ls.capture
+        doc = cap.docs.get(params.text_document.uri)
+        if doc is None:
+            return []
+        lenses = []
+        for rid in cap.by_uri.get(doc.uri, []):
+            t = cap.regions[rid]
+            head = _range(doc, t.start, t.start)
+            arg = [{"regionId": rid}]
+            lenses.append(types.CodeLens(head, types.Command("Accept", "editloop.accept", arg)))
+            lenses.append(types.CodeLens(head, types.Command("Reject", "editloop.reject", arg)))
+        return lenses
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: "EditloopServer", params: types.HoverParams) -> types.Hover | None:
+        if ls._capture is None:
+            return None
+        cap = ls.capture
+        doc = cap.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        try:
+            at = doc.to_pos(params.position.line, params.position.character, strict=False)
+        except Exception:  # noqa: BLE001
+            return None
+        for rid in cap.by_uri.get(doc.uri, []):
+            t = cap.regions[rid]
+            if t.start <= at <= t.end:
+                row = cap.store.get_region(rid)
+                sim = similarity(t.original, cap._comparable(doc.slice(t.start, t.end)))
+                prompt = (row["prompt"] or "").replace("`", "'")
+                if len(prompt) > 300:
+                    prompt = prompt[:300] + "…"
+                text = (
+                    f"**Editloop** · {row['artifact_type']} · model `{row['model'] or 'unknown'}`\n\n"
+                    f"similarity to the original so far: **{sim:.0%}**\n\n"
+                    + (f"prompt: `{prompt}`" if prompt else "")
+                )
+                return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), _range(doc, t.start, t.end))
+        return None

@@ -1,0 +1,136 @@
+"""The Editloop language server: state lives here, handlers live in one module per concern."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from .. import __version__
+from ..capture.clock import ManualClock, SystemClock
+from ..capture.service import CaptureService, ChangeResult
+from ..errors import EditloopError
+from ..settings import Settings, parse_settings
+from .protocol import EditloopProtocol
+
+log = logging.getLogger(__name__)
+
+# How often pending region positions are saved for re-anchoring after a crash (seconds).
+FLUSH_INTERVAL = 5.0
+
+
+class EditloopServer(LanguageServer):
+    def __init__(self, *, manual_clock: bool = False) -> None:
+        super().__init__(
+            "editloop",
+            __version__,
+            protocol_cls=EditloopProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = Settings()
+        self.clock = ManualClock() if manual_clock else SystemClock()
+        self._capture: CaptureService | None = None
+        self._capture_error: str | None = None
+        self.encoding = "utf-16"
+        self.client_name = ""
+        self._timer: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Event | None = None
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def capture(self) -> CaptureService:
+        if self._capture is None:
+            raise EditloopError(self._capture_error or "the server is not initialized yet")
+        return self._capture
+
+    def configure(self, raw: dict[str, Any] | None) -> None:
+        """Apply ``editloop.*`` settings (from initializationOptions or didChangeConfiguration)."""
+        from ..store import Store
+
+        new = parse_settings(raw, self.settings)
+        reopen = self._capture is None or new.data_dir != self.settings.data_dir
+        self.settings = new
+        if reopen:
+            try:
+                store = Store.open(home_setting=new.data_dir, redact_secrets=new.redact_secrets)
+            except EditloopError as exc:
+                self._capture_error = f"Editloop cannot store feedback: {exc}"
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, self._capture_error))
+                return
+            old = self._capture
+            self._capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
+            self._capture_error = None
+            if old is not None:
+                for uri, doc in old.docs.items():
+                    self._capture.open(uri, doc.text, version=doc.version, language_id=doc.language_id, encoding=doc.encoding)
+                old.flush_positions()
+                old.store.close()
+        else:
+            self._capture.settings = new
+            self._capture.store.redact_secrets = new.redact_secrets
+        self.poke_timer()
+
+    # -- notifications -----------------------------------------------------------------------
+    def publish(self, result: ChangeResult) -> None:
+        for uri in sorted(result.changed_uris):
+            self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
+        if result.events:
+            self.poke_timer()
+
+    def publish_uri(self, uri: str) -> None:
+        self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
+        self.poke_timer()
+
+    # -- survival checks ---------------------------------------------------------------------
+    def start_timer(self) -> None:
+        if self._timer is None and not isinstance(self.clock, ManualClock):
+            self._wakeup = asyncio.Event()
+            self._timer = asyncio.get_running_loop().create_task(self._survival_loop())
+
+    def poke_timer(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _survival_loop(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            delay = FLUSH_INTERVAL
+            if self._capture is not None:
+                nxt = self._capture.next_check_at()
+                if nxt is not None:
+                    delay = max(0.05, min(delay, nxt - self.clock()))
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            self._wakeup.clear()
+            self.run_checks()
+
+    def run_checks(self) -> ChangeResult:
+        if self._capture is None:
+            return ChangeResult()
+        try:
+            result = self._capture.tick()
+        except Exception:  # noqa: BLE001 - a failing check must not stop the timer
+            log.exception("survival check failed")
+            return ChangeResult()
+        self.publish(result)
+        return result
+
+
+def create_server(*, manual_clock: bool = False) -> EditloopServer:
+    server = EditloopServer(manual_clock=manual_clock)
+    from . import commands, documents, features  # noqa: F401 - registering handlers
+
+    documents.register(server)
+    commands.register(server)
+    features.register(server)
+    return server
+
+
+def serve(*, manual_clock: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    create_server(manual_clock=manual_clock).start_io()
