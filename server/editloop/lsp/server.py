@@ -132,5 +132,9 @@ def create_server(*, manual_clock: bool = False) -> EditloopServer:
 
 
 def serve(*, manual_clock: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    import os
+
+    # stderr only (stdout carries LSP). pygls logs every message at INFO: keep it at WARNING.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("editloop").setLevel(os.environ.get("EDITLOOP_LOG_LEVEL", "INFO").upper())
     create_server(manual_clock=manual_clock).start_io()

@@ -1,0 +1,40 @@
+# The two commands a new user needs: `make demo` (the whole loop on the embedded default) and
+# `make test` (everything CI runs). Both set up what they need on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.editloop-installed
+EXT    := vscode-extension
+
+.PHONY: setup demo test test-python test-extension editor-deps bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first: a bare `torch` would pull several GB of CUDA packages.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[all,test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/editloop demo
+
+editor-deps:
+	@command -v nvim >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq neovim >/dev/null; }
+
+test: setup editor-deps test-python test-extension
+
+test-python: setup
+	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+test-extension:
+	@if [ -f $(EXT)/package.json ]; then \
+		cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error && npm test; \
+	fi
+
+bench: setup
+	$(BIN)/editloop bench system
+
+clean:
+	rm -rf $(VENV) $(EXT)/node_modules $(EXT)/dist

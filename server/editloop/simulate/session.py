@@ -1,0 +1,147 @@
+"""A scripted LSP client for a real `editloop serve` subprocess.
+
+The demo and the learning benchmark only play the user: they open documents, insert the model's
+output, track it, type the user's corrections as incremental ``didChange`` edits (derived from the
+Levenshtein opcodes between the current and the wanted text), and accept or reject, exactly as an
+editor would. Everything else happens in the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+
+class ServerSession:
+    def __init__(self, home: str | Path, *, settings: dict[str, Any] | None = None, manual_clock: bool = True, env: dict[str, str] | None = None) -> None:
+        self.home = Path(home)
+        self.settings = {"dataDir": str(self.home), **(settings or {})}
+        self.manual_clock = manual_clock
+        self.env = env
+        self.client = LanguageClient("editloop-simulated-user", "1")
+        self.versions: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
+        self.notifications: list[tuple[str, Any]] = []
+        self._stderr_task: asyncio.Task[None] | None = None
+        self.stderr_tail: list[str] = []
+
+    async def __aenter__(self) -> "ServerSession":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> types.InitializeResult:
+        cmd = [sys.executable, "-m", "editloop", "serve"] + (["--manual-clock"] if self.manual_clock else [])
+        for method in ("editloop/regions", "editloop/runFinished"):
+            self.client.feature(method)(lambda params, m=method: self.notifications.append((m, params)))
+        env = {**os.environ, **(self.env or {})}
+        await self.client.start_io(*cmd, env=env)
+        self._stderr_task = asyncio.create_task(self._drain_stderr())
+        result = await self.client.initialize_async(
+            types.InitializeParams(capabilities=types.ClientCapabilities(), initialization_options=self.settings, process_id=os.getpid())
+        )
+        self.client.initialized(types.InitializedParams())
+        return result
+
+    async def _drain_stderr(self) -> None:
+        proc = self.client._server
+        if proc is None or proc.stderr is None:
+            return
+        while True:
+            line = await proc.stderr.readline()
+            if not line:
+                return
+            self.stderr_tail = (self.stderr_tail + [line.decode(errors="replace").rstrip()])[-50:]
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_async(None), timeout=30)
+            self.client.exit(None)
+        except Exception:  # noqa: BLE001 - the server may already be gone
+            pass
+        await self.client.stop()
+        if self._stderr_task:
+            self._stderr_task.cancel()
+
+    # -- documents ---------------------------------------------------------------------------
+    def open(self, uri: str, text: str, language_id: str = "plaintext") -> None:
+        self.versions[uri] = 1
+        self.texts[uri] = text
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
+
+    def close(self, uri: str) -> None:
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
+        self.texts.pop(uri, None)
+
+    def replace(self, uri: str, start: int, end: int, new: str) -> None:
+        """Replace text between two offsets of the document, sent as one incremental change."""
+        text = self.texts[uri]
+        s, e = _pos(text, start), _pos(text, end)
+        self.versions[uri] += 1
+        self.texts[uri] = text[:start] + new + text[end:]
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=self.versions[uri], uri=uri),
+                [types.TextDocumentContentChangePartial(types.Range(s, e), new)],
+            )
+        )
+
+    def edit_region(self, uri: str, start: int, current: str, wanted: str) -> int:
+        """Turn ``current`` (at offset ``start``) into ``wanted`` with the edits a user would type,
+        one didChange per changed span (last span first so offsets stay valid). Returns the count."""
+        from rapidfuzz.distance import Levenshtein
+
+        ops = [op for op in Levenshtein.opcodes(current, wanted) if op.tag != "equal"]
+        # Merge spans that are close together into one typed change, like a human editing a word.
+        merged: list[list[int]] = []
+        for op in ops:
+            if merged and op.src_start - merged[-1][1] <= 3:
+                merged[-1][1], merged[-1][3] = op.src_end, op.dest_end
+            else:
+                merged.append([op.src_start, op.src_end, op.dest_start, op.dest_end])
+        for s0, s1, d0, d1 in reversed(merged):
+            self.replace(uri, start + s0, start + s1, wanted[d0:d1])
+        return len(merged)
+
+    # -- commands ----------------------------------------------------------------------------
+    async def command(self, name: str, arg: dict[str, Any] | None = None) -> Any:
+        result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command=name, arguments=[arg or {}]))
+        return _plain(result)
+
+    async def track(self, uri: str, start: int, end: int, **fields: Any) -> str:
+        text = self.texts[uri]
+        s, e = _pos(text, start), _pos(text, end)
+        rng = {"start": {"line": s.line, "character": s.character}, "end": {"line": e.line, "character": e.character}}
+        out = await self.command("editloop.track", {"uri": uri, "range": rng, **fields})
+        return out["regionId"]
+
+
+def _pos(text: str, offset: int) -> types.Position:
+    """Offset -> LSP position in UTF-16 code units (the default encoding)."""
+    head = text[:offset]
+    line = head.count("\n")
+    col_text = head[head.rfind("\n") + 1 :]
+    return types.Position(line, len(col_text.encode("utf-16-le")) // 2)
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands back attrs-like ``Object``s for JSON objects; turn them into dicts and lists."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if hasattr(value, "__dict__"):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value

@@ -1,0 +1,103 @@
+"""Property test: the tracker (lines + positions) agrees with a naive offset model on random edits."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from editloop.capture.document import Document, Pos
+from editloop.capture.regions import inserted_end, move_range
+
+ALPHABET = st.sampled_from(list("ab \n") + ["\r\n", "é", "😀", "xy\nz"])
+texts = st.lists(ALPHABET, max_size=12).map("".join)
+
+
+def naive_move(a: int, b: int, s: int, e: int, n: int) -> tuple[int, int]:
+    """The documented rules on plain string offsets."""
+    def after(p: int) -> int:
+        return p + n - (e - s)
+
+    if a < s:
+        na = a
+    elif a > e:
+        na = after(a)
+    elif s < a or e == a:
+        na = s + n
+    else:
+        na = s
+    if b < s:
+        nb = b
+    elif b > e:
+        nb = after(b)
+    elif s == b and e > b:
+        nb = b
+    else:
+        nb = s + n
+    return na, max(na, nb)
+
+
+def offset_to_pos(text: str, off: int) -> Pos:
+    doc = Document("t", text)
+    acc = 0
+    for i, line in enumerate(doc.lines):
+        if off <= acc + len(line) and (off < acc + len(line) or i == len(doc.lines) - 1):
+            return Pos(i, off - acc)
+        acc += len(line)
+    return doc.end()
+
+
+def crlf_safe(text: str, off: int) -> bool:
+    """Offsets between "\\r" and "\\n" are not positions in LSP; the editor never sends them."""
+    return not (0 < off < len(text) and text[off - 1] == "\r" and text[off] == "\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    initial=texts.filter(lambda t: len(t) >= 2),
+    data=st.data(),
+)
+def test_tracker_matches_naive_offsets(initial: str, data):
+    text = initial
+    a = data.draw(st.integers(0, len(text) - 1))
+    b = data.draw(st.integers(a + 1, len(text)))
+    if not (crlf_safe(text, a) and crlf_safe(text, b)):
+        return
+    doc = Document("t", text)
+    start, end = offset_to_pos(text, a), offset_to_pos(text, b)
+    assert doc.slice(start, end) == text[a:b]
+    for _ in range(data.draw(st.integers(1, 8))):
+        s = data.draw(st.integers(0, len(text)))
+        e = data.draw(st.integers(s, len(text)))
+        new = data.draw(texts)
+        if not (crlf_safe(text, s) and crlf_safe(text, e)):
+            continue
+        candidate = text[:s] + new + text[e:]
+        # Skip edits that glue a "\r" and "\n" into one line break: positions shift across lines.
+        if "\r\n" in (text[s - 1 : s] + new[:1]) or "\r\n" in (new[-1:] + text[e : e + 1]) or (not new and "\r\n" in text[s - 1 : s] + text[e : e + 1]):
+            continue
+        ps, pe = offset_to_pos(text, s), offset_to_pos(text, e)
+        E = inserted_end(ps, new)
+        doc.replace(ps, pe, new)
+        assert doc.text == candidate
+        start, end = move_range(start, end, ps, pe, E)
+        a, b = naive_move(a, b, s, e, len(new))
+        text = candidate
+        assert doc.slice(start, end) == text[a:b]
+        if a == b:
+            break
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=texts, data=st.data())
+def test_document_replace_matches_string_splice(text: str, data):
+    doc = Document("t", text)
+    for _ in range(5):
+        s = data.draw(st.integers(0, len(text)))
+        e = data.draw(st.integers(s, len(text)))
+        if not (crlf_safe(text, s) and crlf_safe(text, e)):
+            continue
+        new = data.draw(texts)
+        doc.replace(offset_to_pos(text, s), offset_to_pos(text, e), new)
+        text = text[:s] + new + text[e:]
+        assert doc.text == text
+        assert doc.lines[-1] == "" or not doc.lines[-1].endswith(("\n", "\r"))

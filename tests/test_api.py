@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from editloop import Editloop
+from editloop.errors import EditloopError
+
+
+def test_api_records_generation_and_outcomes_like_the_server(tmp_path):
+    el = Editloop(tmp_path)
+    a = el.record_generation("customers place orders", "erDiagram\n  A ||--o{ B : places", artifact_type="mermaid-erd", model="m1")
+    b = el.record_generation("a users table", "CREATE TABLE users (id int);", artifact_type="sql", model="m1")
+    c = el.record_generation("x", "print(1)", artifact_type="python")
+    ev_a = el.record_outcome(a, final="erDiagram\n  A ||--o{ B : \"places\"")
+    ev_b = el.record_outcome(b, accepted_unchanged=True)
+    ev_c = el.record_outcome(c, rejected=True)
+    assert (ev_a["action"], ev_b["action"], ev_c["action"]) == ("edit", "accept", "reject")
+    assert ev_b["similarity"] == 1.0 and ev_b["reward"] > ev_a["reward"] > ev_c["reward"]
+    s = el.stats()
+    assert s["counts"] == {"accept": 1, "edit": 1, "reject": 1}
+    assert s["byArtifactType"]["sql"]["acceptRate"] == 1.0
+    with pytest.raises(EditloopError, match="already"):
+        el.record_outcome(a, final="x")
+    # The same database the server and the CLI read.
+    assert (tmp_path / "feedback.db").exists()
