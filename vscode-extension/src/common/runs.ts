@@ -1,3 +1,6 @@
+import { RunFinishedParams } from './protocol';
+import { formatNumber } from './statsModel';
+
 /**
  * Which training runs are in flight, and which server progress belongs to which run, so that
  * cancelling a progress notification can send `editloop.cancel {runId}`.
@@ -71,4 +74,15 @@ function mentions(text: string, id: string): boolean {
         }
         from = i + 1;
     }
+}
+
+/** One line for the user when `editloop/runFinished` arrives. */
+export function runFinishedMessage(params: RunFinishedParams): string {
+    const m = params.metrics;
+    const parts = ['valLoss', 'valSimilarity', 'validity']
+        .filter((k) => typeof m[k] === 'number' && Number.isFinite(m[k]))
+        .map((k) => `${k} ${formatNumber(m[k] as number)}`);
+    const promoted = m.promoted === true ? '; promoted to the active model' : '';
+    const details = parts.length ? ` (${parts.join(', ')})` : '';
+    return `Editloop: training run ${params.runId} ${params.status}${details}${promoted}.`;
 }

@@ -1,0 +1,302 @@
+/**
+ * The palette commands. Each gathers what the user means (the region at the cursor, a prompt, a
+ * file name) and forwards ONE object to the server's command of the same id; the server decides.
+ * Command ids equal the server's (`editloop.accept`, ...): client.ts keeps vscode-languageclient
+ * from registering the server's commands itself, which would clash with these.
+ */
+import * as vscode from 'vscode';
+import { ARTIFACT_TYPES, guessArtifactType } from './common/artifactType';
+import { log, showError } from './common/logging';
+import { regionIdOf, runIdOf, ServerCommand } from './common/protocol';
+import { RegionStore } from './common/regions';
+import { RunTracker } from './common/runs';
+import { EditloopServer, errorMessage, ServerNotRunning } from './common/server';
+import { percent } from './common/statsModel';
+import { toLspPosition, toLspRange } from './views/convert';
+import { showDiff } from './views/diff';
+import { StatsPanel } from './views/statsPanel';
+
+export interface CommandContext {
+    server: EditloopServer;
+    store: RegionStore;
+    runs: RunTracker;
+    panel: StatsPanel;
+    memento: vscode.Memento;
+}
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown): Obj {
+    return typeof v === 'object' && v !== null ? (v as Obj) : {};
+}
+
+/** Runs a command body; any failure becomes one error message with "Show Logs". */
+function guarded(name: string, body: (...args: unknown[]) => Promise<unknown>) {
+    return async (...args: unknown[]) => {
+        try {
+            await body(...args);
+        } catch (err) {
+            if (err instanceof vscode.CancellationError) {
+                return;
+            }
+            if (err instanceof ServerNotRunning) {
+                const choice = await showError(err.message, 'Restart Server');
+                if (choice === 'Restart Server') {
+                    await vscode.commands.executeCommand('editloop.restart');
+                }
+                return;
+            }
+            await showError(`Editloop: ${name} failed: ${errorMessage(err)}`);
+        }
+    };
+}
+
+function activeEditor(): vscode.TextEditor {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+        throw new Error('open a file first');
+    }
+    return editor;
+}
+
+function note(message: string): void {
+    log().info(message);
+    vscode.window.setStatusBarMessage(message, 5000);
+}
+
+async function pickArtifactType(languageId: string, text: string, allowServerChoice: boolean): Promise<string | undefined | null> {
+    const guess = guessArtifactType(languageId, text);
+    if (guess) {
+        return guess;
+    }
+    const items: (vscode.QuickPickItem & { id: string | null })[] = ARTIFACT_TYPES.map((t) => ({ label: t.label, description: t.id, id: t.id }));
+    if (allowServerChoice) {
+        items.unshift({ label: 'Let the server decide', description: `from the language (${languageId})`, id: null });
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: 'Editloop: what kind of artifact is it?', ignoreFocusOut: true });
+    if (!picked) {
+        return undefined; // dismissed: abort
+    }
+    return picked.id;
+}
+
+/** The region a command is about: from a CodeLens argument, else the pending region at the cursor. */
+function targetRegion(ctx: CommandContext, arg: unknown): { regionId: string; uri?: string } | undefined {
+    const a = obj(arg);
+    if (typeof a.regionId === 'string' || typeof a.regionId === 'number') {
+        const regionId = String(a.regionId);
+        return { regionId, uri: ctx.store.find(regionId)?.uri };
+    }
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+        return undefined;
+    }
+    const uri = editor.document.uri.toString();
+    const region = ctx.store.pendingAt(uri, toLspPosition(editor.selection.active));
+    return region ? { regionId: region.id, uri } : undefined;
+}
+
+async function runningRuns(ctx: CommandContext): Promise<string[]> {
+    const ids = new Set(ctx.runs.list());
+    try {
+        const stats = obj(await ctx.server.execute(ServerCommand.stats, {}));
+        for (const run of Array.isArray(stats.recentRuns) ? stats.recentRuns : []) {
+            const r = obj(run);
+            if ((r.status === 'running' || r.status === 'queued') && (typeof r.id === 'string' || typeof r.id === 'number')) {
+                ids.add(String(r.id));
+            }
+        }
+    } catch (err) {
+        log().warn(`Could not list runs from the server: ${errorMessage(err)}`);
+    }
+    return [...ids];
+}
+
+const EXPORT_FORMATS = [
+    { label: 'sft', description: 'prompt / completion (TRL SFT)' },
+    { label: 'dpo', description: 'prompt / chosen / rejected (TRL DPO)' },
+    { label: 'kto', description: 'prompt / completion / label (TRL KTO)' },
+    { label: 'openai', description: 'chat messages (OpenAI fine-tuning)' },
+];
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+    const { server } = ctx;
+    const register = (id: string, body: (...args: unknown[]) => Promise<unknown>) =>
+        vscode.commands.registerCommand(id, guarded(id.replace('editloop.', ''), body));
+
+    return [
+        register('editloop.generate', async () => {
+            const editor = activeEditor();
+            const prompt = await vscode.window.showInputBox({
+                title: 'Editloop: Generate',
+                prompt: 'What should the model write at the cursor?',
+                placeHolder: 'e.g. an ER diagram for customers, orders and products',
+                ignoreFocusOut: true,
+            });
+            if (!prompt?.trim()) {
+                return;
+            }
+            const artifactType = await pickArtifactType(editor.document.languageId, editor.document.getText(), true);
+            if (artifactType === undefined) {
+                return;
+            }
+            const arg: Obj = { uri: editor.document.uri.toString(), position: toLspPosition(editor.selection.active), prompt };
+            if (artifactType !== null) {
+                arg.artifactType = artifactType;
+            }
+            const result = await vscode.window.withProgress(
+                { location: vscode.ProgressLocation.Notification, title: 'Editloop: generating…', cancellable: true },
+                (_progress, token) => server.execute(ServerCommand.generate, arg, token),
+            );
+            note(`Editloop: generated region ${regionIdOf(result) ?? '?'}; edit it, then Accept or Reject.`);
+        }),
+
+        register('editloop.track', async () => {
+            const editor = activeEditor();
+            const selection = editor.selection;
+            if (selection.isEmpty) {
+                throw new Error('select the AI output first');
+            }
+            const prompt = await vscode.window.showInputBox({
+                title: 'Editloop: Mark Selection as AI Output (1/2)',
+                prompt: 'The prompt that produced it (optional: press Enter to skip)',
+                ignoreFocusOut: true,
+            });
+            if (prompt === undefined) {
+                return;
+            }
+            const lastModel = ctx.memento.get<string>('editloop.lastModel', '');
+            const model = await vscode.window.showInputBox({
+                title: 'Editloop: Mark Selection as AI Output (2/2)',
+                prompt: 'The model that wrote it (optional)',
+                value: lastModel,
+                placeHolder: 'e.g. gpt-4o, claude-sonnet, llama3.1:8b',
+                ignoreFocusOut: true,
+            });
+            if (model === undefined) {
+                return;
+            }
+            await ctx.memento.update('editloop.lastModel', model);
+            const text = editor.document.getText(selection);
+            const artifactType = await pickArtifactType(editor.document.languageId, text, false);
+            if (!artifactType) {
+                return;
+            }
+            const result = await server.execute(ServerCommand.track, {
+                uri: editor.document.uri.toString(),
+                range: toLspRange(selection),
+                prompt,
+                model,
+                artifactType,
+                language: editor.document.languageId,
+            });
+            note(`Editloop: tracking region ${regionIdOf(result) ?? '?'} (${artifactType}).`);
+        }),
+
+        register('editloop.accept', async (arg) => {
+            const target = targetRegion(ctx, arg);
+            if (!target) {
+                void vscode.window.showInformationMessage('Editloop: no pending AI region at the cursor.');
+                return;
+            }
+            const r = obj(await server.execute(ServerCommand.accept, { regionId: target.regionId }));
+            const similarity = typeof r.similarity === 'number' ? `, similarity ${percent(r.similarity)}` : '';
+            note(`Editloop: ${r.action === 'edit' ? 'accepted with edits' : 'accepted'}${similarity}.`);
+        }),
+
+        register('editloop.reject', async (arg) => {
+            const target = targetRegion(ctx, arg);
+            if (!target) {
+                void vscode.window.showInformationMessage('Editloop: no pending AI region at the cursor.');
+                return;
+            }
+            await server.execute(ServerCommand.reject, { regionId: target.regionId });
+            note('Editloop: rejected.');
+        }),
+
+        register('editloop.diff', async (arg) => {
+            const target = targetRegion(ctx, arg);
+            const uri = target?.uri ?? vscode.window.activeTextEditor?.document.uri.toString();
+            if (!target || !uri) {
+                void vscode.window.showInformationMessage('Editloop: no pending AI region at the cursor.');
+                return;
+            }
+            await showDiff(vscode.Uri.parse(uri), target.regionId);
+        }),
+
+        register('editloop.train', async () => {
+            const runId = runIdOf(await server.execute(ServerCommand.train, { method: 'auto' }));
+            if (runId !== undefined) {
+                ctx.runs.started(runId);
+            }
+            note(`Editloop: training run ${runId ?? '?'} started.`);
+            ctx.panel.scheduleRefresh();
+        }),
+
+        register('editloop.cancel', async (arg) => {
+            const a = obj(arg);
+            let runId = typeof a.runId === 'string' || typeof a.runId === 'number' ? String(a.runId) : undefined;
+            if (runId === undefined) {
+                const running = await runningRuns(ctx);
+                if (running.length === 0) {
+                    void vscode.window.showInformationMessage('Editloop: no training run in progress.');
+                    return;
+                }
+                runId = running.length === 1 ? running[0] : await vscode.window.showQuickPick(running, { title: 'Editloop: cancel which run?' });
+            }
+            if (runId === undefined) {
+                return;
+            }
+            const r = obj(await server.execute(ServerCommand.cancel, { runId }));
+            note(`Editloop: run ${runId} ${typeof r.status === 'string' ? r.status : 'cancelled'}.`);
+        }),
+
+        register('editloop.stats', () => ctx.panel.reveal()),
+        register('editloop.refreshStats', () => ctx.panel.refresh()),
+
+        register('editloop.export', async () => {
+            const format = await vscode.window.showQuickPick(EXPORT_FORMATS, { title: 'Editloop: export which dataset format?' });
+            if (!format) {
+                return;
+            }
+            const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+            const target = await vscode.window.showSaveDialog({
+                title: 'Editloop: Export Dataset',
+                defaultUri: folder ? vscode.Uri.joinPath(folder, `editloop-${format.label}.jsonl`) : undefined,
+                filters: { 'JSON Lines': ['jsonl'] },
+                saveLabel: 'Export',
+            });
+            if (!target) {
+                return;
+            }
+            if (target.scheme !== 'file') {
+                throw new Error('the server can only write to local files');
+            }
+            const r = obj(await server.execute(ServerCommand.export, { format: format.label, path: target.fsPath }));
+            const rows = typeof r.rows === 'number' ? r.rows : 0;
+            const choice = await vscode.window.showInformationMessage(`Editloop: exported ${rows} rows to ${target.fsPath}.`, 'Open');
+            if (choice === 'Open') {
+                await vscode.window.showTextDocument(target);
+            }
+        }),
+
+        register('editloop.forget', async (arg) => {
+            const a = obj(arg);
+            const uri = typeof a.uri === 'string' ? a.uri : activeEditor().document.uri.toString();
+            const name = vscode.Uri.parse(uri).path.split('/').pop() || uri;
+            const choice = await vscode.window.showWarningMessage(
+                `Forget everything Editloop captured from ${name}?`,
+                { modal: true, detail: 'Its tracked regions and recorded events are deleted from the feedback database. This cannot be undone.' },
+                'Forget',
+            );
+            if (choice !== 'Forget') {
+                return;
+            }
+            const r = obj(await server.execute(ServerCommand.forget, { uri }));
+            note(`Editloop: forgot ${typeof r.deleted === 'number' ? r.deleted : 0} records from ${name}.`);
+        }),
+
+        register('editloop.restart', () => server.restart()),
+        register('editloop.showLogs', async () => log().show()),
+    ];
+}
