@@ -100,6 +100,19 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("bench")
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.which == "system":
+        from .bench.system import run
+
+        print(run(quick=args.quick))
+        return 0
+    from .bench.learning import run as run_learning  # noqa: PLC0415
+
+    print(run_learning(quick=args.quick))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="editloop", description="Capture how you fix AI output; train a model on it.")
     p.add_argument("--version", action="version", version=f"editloop {__version__}")
@@ -118,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--uri", help="forget one document (its URI as the editor sends it)")
     g.add_argument("--all", action="store_true", help="forget everything")
+    s = sub.add_parser("bench", help="run a benchmark and write its table into docs/benchmarks.md")
+    s.add_argument("which", choices=["system", "learning"])
+    s.add_argument("--quick", action="store_true", help="a short end-to-end run that proves the benchmark works (numbers not reported)")
     return p
 
 

@@ -7,7 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
+from typing import Any, Iterable, Iterator
 
 from ..errors import EditloopError
 from ..paths import DB_NAME, data_dir, ensure_private_dir
@@ -25,7 +25,39 @@ def parse_iso(text: str) -> float:
     return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc).timestamp()
 
 
-def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None = None) -> Database:
+class DB:
+    """A sqlite3 connection with the few conveniences Editloop uses (dict rows, sqlite-utils tables on demand)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def query(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        cur = self.conn.execute(sql, params if isinstance(params, dict) else list(params))
+        names = [d[0] for d in cur.description or ()]
+        for row in cur:
+            yield dict(zip(names, row))
+
+    def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params if isinstance(params, dict) else list(params))
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        cols = list(row)
+        cur = self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols]
+        )
+        return cur.lastrowid
+
+    def utils(self) -> Any:
+        """The same connection as a sqlite-utils Database (imports sqlite-utils)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
+
+    def __getitem__(self, table: str) -> Any:
+        return self.utils()[table]
+
+
+def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None = None) -> DB:
     """Open (creating and migrating) ``feedback.db``.
 
     ``path`` may be the database file or the data folder; by default the data folder is resolved by
@@ -44,16 +76,20 @@ def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None =
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        db = Database(conn)
-        from .migrations import migrations
+        conn.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not left in free pages
+        db = DB(conn)
+        from .migrations import STEPS, migrations
 
-        if migrations.pending(db):
+        if conn.execute("PRAGMA user_version").fetchone()[0] < len(STEPS):
+            sdb = db.utils()
+            m = migrations()
             try:
-                migrations.apply(db)
+                m.apply(sdb)
             except sqlite3.OperationalError:
                 # Another process (a second editor window) migrated at the same moment.
-                if migrations.pending(db):
+                if m.pending(sdb):
                     raise
+            conn.execute(f"PRAGMA user_version = {len(STEPS)}")
     except sqlite3.Error as exc:
         raise EditloopError(f"cannot open database {file}: {exc}") from None
     finally:
@@ -85,6 +121,6 @@ class _immediate:
             self.conn.execute("ROLLBACK")
 
 
-def write_tx(db: Database) -> _immediate:
+def write_tx(db: Any) -> _immediate:
     """One write transaction (BEGIN IMMEDIATE) on ``db``: all rows commit together or none do."""
     return _immediate(db.conn)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlite_utils import Database
-
 REWARD_BINS = 10
 
 
-def stats(db: Database, *, artifact_type: str | None = None, days: int = 90, runs: int = 10) -> dict[str, Any]:
+def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: int = 10) -> dict[str, Any]:
     """Counts by action and artifact type, accept rate, mean similarity, reward histogram,
     a daily series and recent runs. One pass of indexed SQL aggregates per figure."""
     where, args = ("WHERE artifact_type = ?", [artifact_type]) if artifact_type else ("", [])
@@ -82,7 +80,7 @@ def stats(db: Database, *, artifact_type: str | None = None, days: int = 90, run
     }
 
 
-def recent_runs(db: Database, *, limit: int = 10, artifact_type: str | None = None) -> list[dict[str, Any]]:
+def recent_runs(db: Any, *, limit: int = 10, artifact_type: str | None = None) -> list[dict[str, Any]]:
     sql = "SELECT * FROM runs"
     args: list[Any] = []
     if artifact_type:

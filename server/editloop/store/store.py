@@ -8,10 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlite_utils import Database
-
 from ..errors import EditloopError, NotFound
-from .db import open_db, utcnow_iso, write_tx
+from .db import DB, open_db, utcnow_iso, write_tx
 
 REGION_TEXT_FIELDS = ("prompt", "original", "current")
 EVENT_TEXT_FIELDS = ("prompt", "original", "final")
@@ -24,7 +22,7 @@ def new_region_id() -> str:
 class Store:
     """One connection to ``feedback.db``, shared by the threads of one process (guarded by a lock)."""
 
-    def __init__(self, db: Database, *, redact_secrets: bool = True) -> None:
+    def __init__(self, db: DB, *, redact_secrets: bool = True) -> None:
         self.db = db
         self.redact_secrets = redact_secrets
         self.lock = threading.RLock()
@@ -67,7 +65,7 @@ class Store:
         row, n = self._redacted(row, REGION_TEXT_FIELDS)
         row["redactions"] = n
         with self.lock, write_tx(self.db):
-            self.db["regions"].insert(row)
+            self.db.insert("regions", row)
         return row
 
     def get_region(self, region_id: str) -> dict[str, Any]:
@@ -149,7 +147,7 @@ class Store:
                 )
                 created = cur.rowcount == 1
                 if created:
-                    event["id"] = self.db["events"].insert(event).last_pk
+                    event["id"] = self.db.insert("events", event)
             if not created:
                 existing = list(self.db.query("SELECT * FROM events WHERE region_id = ?", [region_id]))
                 if not existing:

@@ -1,0 +1,1 @@
+"""Benchmarks: `editloop bench system` and `editloop bench learning` (see docs/benchmarks.md)."""
