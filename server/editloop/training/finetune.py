@@ -1,0 +1,351 @@
+"""SFT, DPO and KTO through TRL's trainers, with LoRA (PEFT) or, for tiny bases, full fine-tuning.
+
+:func:`train` is one Train now: pick the method (``auto``), train each stage with early stopping
+on validation similarity, keep the best checkpoint, compare against the promoted model (or the
+base) on the same validation set, and leave the result in ``<out_dir>/adapter``.
+
+What we found with TRL 1.16 / PEFT 0.21 (see docs/training.md):
+- every TRL trainer patches the LM head with a fused log-prob kernel that reads ``lm_head.bias``;
+  with PEFT ``trainable_token_indices`` on a model with tied embeddings, ``lm_head`` is a
+  ``TrainableTokensWrapper`` without ``bias`` and training fails at the first step. Untied
+  embeddings work. So: tiny bases are fully fine-tuned (TRL unchanged, every embedding trains);
+  LoRA + trainable tokens on tied embeddings runs SFT with the transformers ``Trainer`` on the
+  data and collator TRL's ``SFTTrainer`` prepared, and DPO/KTO without trainable tokens.
+- DPO with a full fine-tune and ``ref_model=None`` reloads the reference from the policy's
+  ``config._name_or_path`` (the base), so a DPO stage after SFT passes the SFT model as reference.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import EditloopError
+from .config import Resolved, TrainConfig, resolve
+from .data import TrainingData, trl_rows
+from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker
+
+log = logging.getLogger(__name__)
+
+# auto: KTO when edits are fewer than this share of the accept/reject feedback.
+KTO_WHEN_EDIT_SHARE_BELOW = 0.3
+
+
+class Cancelled(EditloopError):
+    def __init__(self) -> None:
+        super().__init__("training was cancelled", code="cancelled")
+
+
+@dataclass
+class Plan:
+    stages: list[str]
+    reason: str
+
+
+@dataclass
+class StageResult:
+    method: str
+    path: Path
+    best: dict[str, Any]
+    steps: int
+    stopped_early: bool
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    method: str
+    reason: str
+    artifact: Path
+    promote: bool
+    promote_reason: str
+    metrics: dict[str, Any]
+
+
+def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20) -> Plan:
+    """The stages to train and, for ``auto``, why (in words a user reads in the run list)."""
+    if method != "auto":
+        return Plan([method], f"{method.upper()} as requested")
+    acts = data.actions
+    edits, accepts, rejects = acts.get("edit", 0), acts.get("accept", 0), acts.get("reject", 0)
+    n_sft, n_dpo = len(data.sft.train), len(data.dpo.train)
+    kto_labels = {bool(r["label"]) for r in data.kto.train}
+    feedback = edits + accepts + rejects
+    if (data.kto.train and data.kto.val and len(kto_labels) == 2 and feedback
+            and edits < KTO_WHEN_EDIT_SHARE_BELOW * feedback and rejects > 0):
+        return Plan(["kto"], f"KTO: feedback is mostly accept/reject ({accepts} accepts, {rejects} rejects, "
+                             f"{edits} edits)")
+    if not n_sft and n_dpo >= min_dpo_pairs and data.dpo.val:
+        return Plan(["dpo"], f"DPO: {n_dpo} edit pairs and no SFT rows")
+    if n_dpo >= min_dpo_pairs and data.dpo.val:
+        return Plan(["sft", "dpo"], f"SFT on {n_sft} rows, then DPO on {n_dpo} edit pairs if it wins on validation")
+    return Plan(["sft"], f"SFT on {n_sft} rows" + (f" ({n_dpo} edit pairs: too few for DPO, need {min_dpo_pairs})"
+                                                     if n_dpo else ""))
+
+
+def _trl_classes(method: str):
+    import trl
+
+    return {
+        "sft": (trl.SFTConfig, trl.SFTTrainer),
+        "dpo": (trl.DPOConfig, trl.DPOTrainer),
+        "kto": (trl.KTOConfig, trl.KTOTrainer),
+    }[method]
+
+
+def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_train: int):
+    import torch
+
+    config_cls, _ = _trl_classes(method)
+    batch = config.batch_size
+    if method == "kto":
+        batch = max(batch, 2)  # KTO's KL estimate pairs each example with another in its batch
+    steps_per_epoch = max(1, -(-n_train // (batch * res.gradient_accumulation_steps)))
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(out),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=batch,
+        per_device_eval_batch_size=batch,
+        gradient_accumulation_steps=res.gradient_accumulation_steps,
+        learning_rate=res.learning_rate,
+        lr_scheduler_type="constant_with_warmup" if method == "sft" else "linear",
+        warmup_steps=min(steps_per_epoch, 10),
+        bf16=res.bf16,
+        activation_checkpointing=False,
+        max_length=config.max_length,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        save_only_model=True,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_similarity",
+        greater_is_better=True,
+        logging_strategy="steps",
+        logging_steps=max(1, steps_per_epoch // 2),
+        report_to=[],
+        disable_tqdm=True,
+        seed=config.seed,
+        data_seed=config.seed,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+    )
+    if method in ("sft", "dpo"):
+        kwargs["truncation_mode"] = config.truncation_mode
+    if method in ("dpo", "kto"):
+        kwargs["beta"] = config.beta
+    return config_cls(**kwargs)
+
+
+def _lora_config(config: TrainConfig, token_ids: list[int] | None):
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=config.lora.r, lora_alpha=config.lora.alpha, lora_dropout=config.lora.dropout,
+        target_modules=config.lora.target_modules, task_type="CAUSAL_LM",
+        trainable_token_indices=token_ids or None,
+    )
+
+
+def target_token_ids(tokenizer, data: TrainingData) -> list[int]:
+    """Ids of every token in the training targets (completions, chosen and rejected texts)."""
+    ids: set[int] = set()
+    for split in (data.sft, data.dpo, data.kto):
+        for row in split.train:
+            for col in ("completion", "chosen", "rejected"):
+                if col in row:
+                    text = "".join(m["content"] for m in row[col]) if isinstance(row[col], list) else row[col]
+                    ids.update(tokenizer(text, add_special_tokens=False)["input_ids"])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return sorted(ids)
+
+
+def _datasets(method: str, data: TrainingData, seed: int):
+    from datasets import Dataset
+
+    split = data.split(method)
+    train = Dataset.from_list(trl_rows(split.train, method)).shuffle(seed=seed)
+    val = Dataset.from_list(trl_rows(split.val, method))
+    return train, val
+
+
+def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: str, start: Path | None,
+               tokenizer, data: TrainingData, evaluator: GenerationEvaluator, curve: Curve, out_dir: Path,
+               progress: Progress, should_stop: Callable[[], bool], on_eval, step_offset: int,
+               percent_range: tuple[float, float], token_ids: list[int] | None) -> StageResult:
+    from transformers import AutoModelForCausalLM, EarlyStoppingCallback, Trainer, set_seed
+
+    set_seed(config.seed)
+    notes: list[str] = []
+    train_ds, val_ds = _datasets(method, data, config.seed)
+    args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds))
+    tracker = make_tracker(evaluator, curve, stage=method, progress=progress, should_stop=should_stop,
+                           step_offset=step_offset, on_eval=on_eval, percent_range=percent_range)
+    callbacks = [tracker, EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
+    config_cls, trainer_cls = _trl_classes(method)
+    extra: dict[str, Any] = {}
+    peft_config = None
+    if res.adaptation == "full":
+        model = AutoModelForCausalLM.from_pretrained(str(start or base_path))
+        if start is not None and method in ("dpo", "kto"):
+            # The reference is the model this stage starts from, not the base TRL would reload.
+            extra["ref_model"] = AutoModelForCausalLM.from_pretrained(str(start))
+    elif start is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(start),
+                                          is_trainable=True)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base_path)
+        tied = bool(getattr(model.config, "tie_word_embeddings", False))
+        ids = token_ids if res.trainable_tokens else None
+        if ids and tied and method != "sft":
+            notes.append(f"{method.upper()}: trainable tokens skipped (TRL's fused LM head fails on tied embeddings)")
+            ids = None
+        peft_config = _lora_config(config, ids)
+        if ids and tied:
+            # TRL prepares the data and collator; transformers' Trainer trains (see module docstring).
+            from peft import get_peft_model
+
+            prep = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                               processing_class=tokenizer)
+            args.remove_unused_columns = False
+            trainer = Trainer(model=get_peft_model(model, peft_config), args=args,
+                              train_dataset=prep.train_dataset, eval_dataset=prep.eval_dataset,
+                              data_collator=prep.data_collator, processing_class=tokenizer, callbacks=callbacks)
+            notes.append("SFT with trainable tokens on tied embeddings: transformers Trainer on TRL-prepared data")
+            return _finish(trainer, method, out_dir, tracker, should_stop, notes)
+    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
+    return _finish(trainer, method, out_dir, tracker, should_stop, notes)
+
+
+def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: list[str]) -> StageResult:
+    trainer.train()
+    if should_stop():
+        raise Cancelled()
+    state = trainer.state
+    stopped_early = state.global_step < state.max_steps
+    path = out_dir / "stages" / method
+    trainer.save_model(str(path))  # the best checkpoint (load_best_model_at_end); PEFT: the adapter only
+    shutil.rmtree(out_dir / "checkpoints" / method, ignore_errors=True)
+    if tracker.best is None:
+        raise EditloopError(f"{method.upper()} stopped before its first evaluation")
+    return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes)
+
+
+def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progress: Progress | None = None,
+          should_stop: Callable[[], bool] | None = None, incumbent: str | Path | None = None,
+          on_eval: Callable[[dict], bool] | None = None) -> RunResult:
+    """One Train now on ``data``; the best model ends up in ``<out_dir>/adapter``.
+
+    ``incumbent`` is the promoted model's folder (None: the base is in use); the result says
+    whether the new model beats it on the same validation set.
+    """
+    import torch
+
+    progress = progress or (lambda event: None)
+    should_stop = should_stop or (lambda: False)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(config.threads)
+    base_path = config.base_model
+    if not base_path:
+        raise EditloopError("no base model configured (editloop.training.baseModel)")
+
+    plan = choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs)
+    for stage in plan.stages:
+        data.check(stage)
+
+    from .artifacts import load_base
+
+    progress({"type": "status", "message": f"loading {base_path}", "percentage": 0})
+    model, tokenizer = load_base(base_path)
+    n_params = sum(p.numel() for p in model.parameters())
+    on_gpu = torch.cuda.is_available()
+    bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+    targets = data.generation_targets()[: config.eval_examples]
+    evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens,
+                                    artifact_type=data.artifact_type, language=data.language)
+    curve = Curve()
+    progress({"type": "status", "message": "measuring the base model", "percentage": 1})
+    base_metrics = evaluator.evaluate(model)
+    curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
+              valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
+    token_ids = target_token_ids(tokenizer, data)
+    del model
+
+    stages: list[StageResult] = []
+    resolved: dict[str, Resolved] = {}
+    start: Path | None = None
+    step_offset = 0
+    n = len(plan.stages)
+    for i, method in enumerate(plan.stages):
+        res = resolve(config, method, n_params=n_params, on_gpu=on_gpu, bf16_ok=bf16_ok)
+        resolved[method] = res
+        span = (2 + 93 * i / n, 2 + 93 * (i + 1) / n)
+        result = _run_stage(method, config=config, res=res, base_path=base_path, start=start, tokenizer=tokenizer,
+                            data=data, evaluator=evaluator, curve=curve, out_dir=out_dir, progress=progress,
+                            should_stop=should_stop, on_eval=on_eval, step_offset=step_offset,
+                            percent_range=span, token_ids=token_ids)
+        stages.append(result)
+        step_offset += result.steps
+        start = result.path
+
+    chosen = stages[0]
+    reason = plan.reason
+    for later in stages[1:]:
+        won, why = beats({"similarity": later.best["valSimilarity"], "validity": later.best["valValidity"]},
+                         {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]})
+        if won:
+            chosen = later
+            reason += f"; {later.method.upper()} kept ({why})"
+        else:
+            reason += f"; {later.method.upper()} discarded ({why})"
+
+    artifact = out_dir / "adapter"
+    if artifact.exists():
+        shutil.rmtree(artifact)
+    shutil.move(str(chosen.path), str(artifact))
+
+    best = {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]}
+    if incumbent is not None:
+        progress({"type": "status", "message": "measuring the promoted model", "percentage": 96})
+        from .artifacts import load_model
+
+        inc_model, _ = load_model(incumbent, base_path)
+        inc = evaluator.evaluate(inc_model)
+        incumbent_metrics = {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent)}
+        del inc_model
+    else:
+        incumbent_metrics = {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
+                             "model": "base"}
+    promote, promote_reason = beats(best, incumbent_metrics)
+    shutil.rmtree(out_dir / "stages", ignore_errors=True)
+    shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    res = resolved[chosen.method]
+    metrics = {
+        "method": chosen.method,
+        "stages": [
+            {"method": s.method, "steps": s.steps, "stoppedEarly": s.stopped_early, "best": s.best, "notes": s.notes}
+            for s in stages
+        ],
+        "curve": curve.points,
+        "valSimilarity": best["similarity"],
+        "valValidity": best["validity"],
+        "base": {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
+                 "samples": base_metrics["samples"]},
+        "incumbent": incumbent_metrics,
+        "eval_loss": chosen.best.get("valLoss"),
+        "counts": data.counts(),
+        "valExamples": len(targets),
+        "adaptation": res.adaptation,
+        "trainableTokens": len(token_ids) if res.trainable_tokens else 0,
+        "learningRate": res.learning_rate,
+        "params": n_params,
+        "bf16": res.bf16,
+    }
+    return RunResult(chosen.method, reason, artifact, promote, promote_reason, metrics)

@@ -1,0 +1,370 @@
+"""Train now as a separate process: start, watch, cancel, recover.
+
+The language server and the CLI never train in-process. :func:`start_run` inserts a ``queued``
+run, starts ``python -m editloop.training.worker <run-id>`` in its own session and returns at
+once. The worker appends JSON lines to ``runs/<id>/progress.jsonl`` (``status``, ``progress``,
+``eval``, and a final ``finished``), which :func:`iter_progress` follows for ``$/progress`` or a
+progress bar; its stdout and stderr go to ``runs/<id>/train.log``.
+
+One run at a time per data folder: ``training.lock`` holds the worker's pid and run id; a lock
+whose pid is gone is stale and replaced. :func:`recover` turns a ``queued``/``running`` run whose
+process is gone (``kill -9``, a crash, a reboot) into ``failed`` with a reason, so the database
+never claims a run that nobody is running.
+
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from ..errors import EditloopError, NotFound
+from ..paths import ensure_private_dir, runs_dir
+from ..store import Store, utcnow_iso, write_tx
+from .config import TrainConfig
+
+LOCK_NAME = "training.lock"
+PROGRESS_NAME = "progress.jsonl"
+LOG_NAME = "train.log"
+METRICS_NAME = "metrics.json"
+DATA_NAME = "data.json"
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "cancelled")
+PARTIAL_OUTPUTS = ("adapter", "stages", "checkpoints", "trials")
+QUEUED_GRACE_S = 120
+
+
+def run_dir(home: Path, run_id: str) -> Path:
+    return runs_dir(Path(home)) / run_id
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+# -- processes and the lock ----------------------------------------------------------------------
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)  # reaps our own exited child (else it lingers as a zombie)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def read_lock(home: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((Path(home) / LOCK_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _take_lock(home: Path, pid: int, run_id: str) -> None:
+    path = Path(home) / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            held = read_lock(home)
+            if held and pid_alive(held.get("pid")):
+                raise EditloopError(
+                    f"a training run is already in progress (run {held.get('runId')}, pid {held.get('pid')}); "
+                    "cancel it or wait for it to finish"
+                ) from None
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": pid, "runId": run_id, "since": utcnow_iso()}, f)
+        return
+    raise EditloopError(f"cannot take the training lock {path}")
+
+
+def _set_lock_pid(home: Path, pid: int, run_id: str) -> None:
+    tmp = Path(home) / (LOCK_NAME + ".tmp")
+    tmp.write_text(json.dumps({"pid": pid, "runId": run_id, "since": utcnow_iso()}))
+    os.replace(tmp, Path(home) / LOCK_NAME)
+
+
+def release_lock(home: Path, run_id: str) -> None:
+    held = read_lock(home)
+    if held and held.get("runId") == run_id:
+        (Path(home) / LOCK_NAME).unlink(missing_ok=True)
+
+
+# -- runs in the database ------------------------------------------------------------------------
+
+def get_run(store: Store, run_id: str) -> dict[str, Any]:
+    with store.lock:
+        rows = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
+    if not rows:
+        raise NotFound(f"unknown run {run_id!r}")
+    return rows[0]
+
+
+def update_run(store: Store, run_id: str, *, only_if: tuple[str, ...] | None = None, **fields: Any) -> bool:
+    """Update a run's columns (JSON-encoding dicts), optionally only while its status is in ``only_if``."""
+    for key in ("params", "metrics"):
+        if key in fields and not isinstance(fields[key], (str, type(None))):
+            fields[key] = Store.dumps(fields[key])
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    sql = f"UPDATE runs SET {sets} WHERE id = ?"
+    args = [*fields.values(), run_id]
+    if only_if:
+        sql += f" AND status IN ({', '.join('?' * len(only_if))})"
+        args += list(only_if)
+    with store.lock, write_tx(store.db):
+        cur = store.db.conn.execute(sql, args)
+    return cur.rowcount == 1
+
+
+def remove_partial_outputs(folder: Path) -> None:
+    import shutil
+
+    for name in PARTIAL_OUTPUTS:
+        shutil.rmtree(folder / name, ignore_errors=True)
+
+
+def recover(store: Store) -> list[str]:
+    """Mark runs whose process is gone as failed; returns their ids. Safe to call any time."""
+    with store.lock:
+        rows = list(store.db.query("SELECT id, status, pid, created_at FROM runs WHERE status IN ('queued','running')"))
+    failed = []
+    from ..store import parse_iso
+
+    for row in rows:
+        if row["pid"] is None:
+            if row["status"] == "running" or time.time() - parse_iso(row["created_at"]) > QUEUED_GRACE_S:
+                reason = "the training process never started"
+            else:
+                continue
+        elif pid_alive(row["pid"]):
+            continue
+        else:
+            reason = f"the training process (pid {row['pid']}) ended without finishing; see {LOG_NAME}"
+        if update_run(store, row["id"], only_if=ACTIVE, status="failed", error=reason, reason=reason,
+                      finished_at=utcnow_iso()):
+            remove_partial_outputs(run_dir(store.home, row["id"]))
+            release_lock(store.home, row["id"])
+            failed.append(row["id"])
+    return failed
+
+
+def list_runs(store: Store, *, artifact_type: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent runs, newest first, with ``params`` and ``metrics`` decoded (dead processes recovered first)."""
+    recover(store)
+    sql = "SELECT * FROM runs"
+    args: list[Any] = []
+    if artifact_type is not None:
+        sql += " WHERE artifact_type = ?"
+        args.append(artifact_type)
+    with store.lock:
+        rows = list(store.db.query(sql + " ORDER BY created_at DESC LIMIT ?", args + [limit]))
+    for row in rows:
+        for key in ("params", "metrics"):
+            row[key] = json.loads(row[key]) if row[key] else {}
+        row["promoted"] = bool(row["promoted"])
+    return rows
+
+
+# -- the API for the server and the CLI ----------------------------------------------------------
+
+def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | None = None, search: int = 0,
+              base_model: str = "", settings: Mapping[str, Any] | None = None, data=None,
+              launcher: list[str] | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Queue a run and start its worker process; returns the run id at once.
+
+    ``settings`` are :class:`TrainConfig` fields (``epochs``, ``learning_rate``, ``threads`` ...).
+    ``data`` (a :class:`~editloop.training.data.TrainingData`) trains on given rows instead of a
+    curation batch built in the worker. ``launcher`` prefixes the command, e.g.
+    ``["accelerate", "launch", "--config_file", "multi_gpu.yaml"]`` (see docs/training.md).
+    """
+    home = Path(home)
+    ensure_private_dir(home)
+    config = TrainConfig.from_dict({**dict(settings or {}), "method": method, "artifact_type": artifact_type,
+                                    "base_model": base_model})
+    if search < 0 or search > 200:
+        raise EditloopError(f"search must be 0..200 trials (got {search})")
+    if base_model:
+        from .artifacts import check_base_model
+
+        check_base_model(base_model)
+    store = Store.open(home)
+    try:
+        recover(store)
+        run_id = new_run_id()
+        _take_lock(home, os.getpid(), run_id)
+        try:
+            folder = ensure_private_dir(run_dir(home, run_id))
+            if data is not None:
+                from dataclasses import asdict
+
+                (folder / DATA_NAME).write_text(json.dumps(asdict(data)))
+            with store.lock, write_tx(store.db):
+                store.db["runs"].insert({
+                    "id": run_id, "method": method, "status": "queued", "artifact_type": artifact_type,
+                    "base_model": base_model, "params": Store.dumps({"config": config.to_dict(), "search": search}),
+                    "promoted": 0, "created_at": utcnow_iso(),
+                })
+            cmd = [*(launcher or [sys.executable]), "-m", "editloop.training.worker", "--home", str(home), run_id]
+            log = open(folder / LOG_NAME, "ab")
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env={**os.environ, **dict(env or {}),
+                                                                     "EDITLOOP_HOME": str(home)})
+            except OSError as exc:
+                raise EditloopError(f"cannot start the training process: {exc}") from None
+            finally:
+                log.close()
+            _set_lock_pid(home, proc.pid, run_id)
+            update_run(store, run_id, pid=proc.pid)
+        except BaseException:
+            release_lock(home, run_id)
+            with store.lock, write_tx(store.db):
+                store.db.conn.execute(
+                    "UPDATE runs SET status='failed', error='could not start', finished_at=? "
+                    "WHERE id=? AND status='queued'", [utcnow_iso(), run_id])
+            raise
+        return run_id
+    finally:
+        store.close()
+
+
+def cancel_run(home: str | Path, run_id: str, *, wait: float = 30.0) -> dict[str, Any]:
+    """Stop a run: SIGTERM to its process group, then wait for it to mark itself cancelled.
+
+    A queued run that never started is cancelled directly. A worker that ignores SIGTERM past
+    ``wait`` seconds is killed, and the run is marked cancelled here. Nothing is promoted.
+    """
+    store = Store.open(home)
+    try:
+        run = get_run(store, run_id)
+        if run["status"] in FINAL:
+            return {"runId": run_id, "status": run["status"]}
+        pid = run["pid"]
+        if pid and pid_alive(pid):
+            _signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and pid_alive(pid):
+                time.sleep(0.1)
+            if pid_alive(pid):
+                _signal(pid, signal.SIGKILL)
+                time.sleep(0.2)
+        if update_run(store, run_id, only_if=ACTIVE, status="cancelled", reason="cancelled by the user",
+                      finished_at=utcnow_iso(), promoted=0):
+            remove_partial_outputs(run_dir(Path(home), run_id))
+            release_lock(Path(home), run_id)
+            _append_progress(run_dir(Path(home), run_id), {"type": "finished", "runId": run_id,
+                                                            "status": "cancelled", "metrics": {}})
+        return {"runId": run_id, "status": get_run(store, run_id)["status"]}
+    finally:
+        store.close()
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)  # the worker leads its own session (and, under accelerate, its children)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def run_status(home: str | Path, run_id: str) -> dict[str, Any]:
+    """The run's row (decoded) plus its latest progress event."""
+    store = Store.open(home)
+    try:
+        recover(store)
+        run = get_run(store, run_id)
+    finally:
+        store.close()
+    for key in ("params", "metrics"):
+        run[key] = json.loads(run[key]) if run[key] else {}
+    run["promoted"] = bool(run["promoted"])
+    events = read_progress(Path(home), run_id)
+    run["progress"] = next((e for e in reversed(events) if "percentage" in e), None)
+    return run
+
+
+def _append_progress(folder: Path, event: dict[str, Any]) -> None:
+    with open(folder / PROGRESS_NAME, "a") as f:
+        f.write(json.dumps(event, default=str) + "\n")
+
+
+def read_progress(home: Path, run_id: str) -> list[dict[str, Any]]:
+    path = run_dir(home, run_id) / PROGRESS_NAME
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass  # a line being written
+    return out
+
+
+def iter_progress(home: str | Path, run_id: str, *, poll: float = 0.25, timeout: float | None = None,
+                  ) -> Iterator[dict[str, Any]]:
+    """Follow a run's progress events until its ``finished`` event (or the process is gone)."""
+    home = Path(home)
+    path = run_dir(home, run_id) / PROGRESS_NAME
+    deadline = None if timeout is None else time.monotonic() + timeout
+    offset = 0
+    buf = ""
+    while True:
+        if path.exists():
+            with open(path) as f:
+                f.seek(offset)
+                chunk = f.read()
+                offset = f.tell()
+            buf += chunk
+            *lines, buf = buf.split("\n")
+            for line in lines:
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                yield event
+                if event.get("type") == "finished":
+                    return
+        status = run_status(home, run_id)
+        if status["status"] in FINAL and not (path.exists() and path.stat().st_size > offset):
+            yield {"type": "finished", "runId": run_id, "status": status["status"], "metrics": status["metrics"],
+                   "error": status["error"]}
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            raise EditloopError(f"run {run_id} did not finish within {timeout:.0f} s")
+        time.sleep(poll)
+
+
+def wait_run(home: str | Path, run_id: str, *, timeout: float | None = None,
+             callback: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Block until the run ends (calling ``callback`` per progress event); returns its status."""
+    for event in iter_progress(home, run_id, timeout=timeout):
+        if callback:
+            callback(event)
+    return run_status(home, run_id)

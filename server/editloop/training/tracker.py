@@ -1,0 +1,239 @@
+"""What a run measures while it trains, and which model is promoted.
+
+Per evaluation: train and validation loss (from the trainer) and generation metrics on the
+validation set: greedy outputs compared with the text the user kept (normalized Levenshtein
+similarity) and, where a validator exists, the share of syntactically valid outputs. The
+:class:`RunTracker` callback adds ``eval_similarity`` to the trainer's metrics, so TRL/transformers'
+own ``EarlyStoppingCallback`` and ``load_best_model_at_end`` select on it.
+
+Promotion: a run is promoted only if its best model beats the promoted one (or the base) on the
+same validation set, measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import EditloopError, NotFound
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, Any]], None]
+BASE = "base"
+
+
+def _validator() -> Callable[..., Any] | None:
+    try:
+        from ..signals.validity import validate  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return validate
+
+
+def _is_valid(result: Any) -> bool | None:
+    """Read whatever the validator returns: a bool, a 0..100 score, a dict or an object with ``valid``."""
+    if result is None:
+        return None
+    if isinstance(result, bool):
+        return result
+    if isinstance(result, (int, float)):
+        return result >= 100
+    for key in ("valid", "ok"):
+        value = result.get(key) if isinstance(result, dict) else getattr(result, key, None)
+        if value is not None:
+            return bool(value)
+    score = result.get("score") if isinstance(result, dict) else getattr(result, "score", None)
+    return None if score is None else score >= 100
+
+
+class GenerationEvaluator:
+    """Greedy generation on validation prompts; similarity to the kept text and validity."""
+
+    def __init__(self, targets: list[tuple[list[dict], str]], tokenizer, *, max_new_tokens: int = 256,
+                 artifact_type: str | None = None, language: str | None = None, batch_size: int = 16) -> None:
+        self.targets = targets
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+        self.artifact_type = artifact_type
+        self.language = language
+        self.batch_size = batch_size
+        self.validate = _validator() if artifact_type else None
+
+    def generate(self, model) -> list[str]:
+        import torch
+
+        tok = self.tokenizer
+        was_training = model.training
+        model.eval()
+        side = tok.padding_side
+        tok.padding_side = "left"
+        out: list[str] = []
+        try:
+            device = next(model.parameters()).device
+            for i in range(0, len(self.targets), self.batch_size):
+                prompts = [
+                    tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+                    for p, _ in self.targets[i : i + self.batch_size]
+                ]
+                enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+                with torch.no_grad():
+                    gen = model.generate(
+                        **enc, max_new_tokens=self.max_new_tokens, do_sample=False,
+                        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+                    )
+                out.extend(tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+        finally:
+            tok.padding_side = side
+            if was_training:
+                model.train()
+        return [o.strip() for o in out]
+
+    def evaluate(self, model) -> dict[str, Any]:
+        from rapidfuzz.distance import Levenshtein
+
+        outputs = self.generate(model)
+        sims = [Levenshtein.normalized_similarity(o, t.strip()) for o, (_, t) in zip(outputs, self.targets)]
+        metrics: dict[str, Any] = {"similarity": sum(sims) / max(len(sims), 1), "n": len(sims), "validity": None}
+        if self.validate is not None:
+            verdicts = []
+            for o in outputs:
+                try:
+                    verdicts.append(_is_valid(self.validate(o, self.artifact_type, self.language)))
+                except Exception as exc:  # a validator problem must not fail the run
+                    log.warning("validator failed: %s", exc)
+                    verdicts.append(None)
+            known = [v for v in verdicts if v is not None]
+            if known:
+                metrics["validity"] = sum(known) / len(known)
+        metrics["samples"] = outputs[:3]
+        return metrics
+
+
+def _trainer_callback_base():
+    from transformers import TrainerCallback
+
+    return TrainerCallback
+
+
+@dataclass
+class Curve:
+    points: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, **point: Any) -> dict[str, Any]:
+        self.points.append(point)
+        return point
+
+
+def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, progress: Progress,
+                 should_stop: Callable[[], bool], step_offset: int = 0, on_eval: Callable[[dict], bool] | None = None,
+                 percent_range: tuple[float, float] = (0.0, 100.0)):
+    """A transformers ``TrainerCallback`` recording the curve and relaying progress.
+
+    ``on_eval(point)`` (Optuna's pruning) returns True to stop; ``should_stop()`` (cancel) is
+    polled after every step.
+    """
+    base = _trainer_callback_base()
+
+    class RunTracker(base):
+        def __init__(self) -> None:
+            self.last_train_loss: float | None = None
+            self.best: dict[str, Any] | None = None
+
+        def _percent(self, state) -> float:
+            lo, hi = percent_range
+            frac = state.global_step / state.max_steps if state.max_steps else 0.0
+            return round(lo + (hi - lo) * frac, 1)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                self.last_train_loss = float(logs["loss"])
+
+        def on_step_end(self, args, state, control, **kw):
+            progress({
+                "type": "progress", "stage": stage, "step": state.global_step + step_offset,
+                "maxSteps": state.max_steps + step_offset, "percentage": self._percent(state),
+                "loss": self.last_train_loss,
+            })
+            if should_stop():
+                control.should_training_stop = True
+
+        def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
+            gen = evaluator.evaluate(model)
+            # Added to the trainer's own metrics dict: EarlyStoppingCallback and best-checkpoint selection read it.
+            metrics["eval_similarity"] = gen["similarity"]
+            if gen["validity"] is not None:
+                metrics["eval_validity"] = gen["validity"]
+            point = curve.add(
+                step=state.global_step + step_offset, stage=stage, epoch=round(state.epoch or 0.0, 3),
+                trainLoss=self.last_train_loss, valLoss=metrics.get("eval_loss"),
+                valSimilarity=gen["similarity"], valValidity=gen["validity"],
+            )
+            if self.best is None or gen["similarity"] > self.best["valSimilarity"]:
+                self.best = point
+            progress({"type": "eval", "percentage": self._percent(state), **point})
+            if on_eval is not None and on_eval(point):
+                control.should_training_stop = True
+            if should_stop():
+                control.should_training_stop = True
+
+    return RunTracker()
+
+
+# -- promotion -----------------------------------------------------------------------------------
+
+def beats(candidate: dict[str, Any], incumbent: dict[str, Any]) -> tuple[bool, str]:
+    """Does ``candidate`` beat ``incumbent`` (both generation metrics on the same validation set)?"""
+    c, i = candidate["similarity"], incumbent["similarity"]
+    cv, iv = candidate.get("validity"), incumbent.get("validity")
+    if cv is not None and iv is not None and cv < iv - 1e-9:
+        return False, f"validity fell from {iv:.0%} to {cv:.0%}"
+    if c <= i + 1e-9:
+        return False, f"validation similarity {c:.3f} did not beat {i:.3f}"
+    return True, f"validation similarity {c:.3f} beats {i:.3f}"
+
+
+def promoted_run(store, artifact_type: str | None) -> dict[str, Any] | None:
+    with store.lock:
+        rows = list(store.db.query(
+            "SELECT * FROM runs WHERE promoted = 1 AND artifact_type IS ? ORDER BY finished_at DESC LIMIT 1",
+            [artifact_type],
+        ))
+    return rows[0] if rows else None
+
+
+def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> dict[str, Any] | None:
+    """Make ``run_id`` the promoted model of its artifact type (rollback: an older run, or ``None``/"base").
+
+    Returns the promoted run's row, or None when the base model is in use again.
+    """
+    from ..store import write_tx
+
+    if run_id in (None, BASE):
+        with store.lock, write_tx(store.db):
+            store.db.conn.execute("UPDATE runs SET promoted = 0 WHERE artifact_type IS ?", [artifact_type])
+        return None
+    with store.lock:
+        rows = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
+    if not rows:
+        raise NotFound(f"unknown run {run_id!r}")
+    run = rows[0]
+    if run["status"] != "succeeded" or not run["adapter_path"]:
+        raise EditloopError(f"run {run_id} is {run['status']} and has no model to promote")
+    from .artifacts import check_artifact
+
+    check_artifact(run["adapter_path"])
+    with store.lock, write_tx(store.db):
+        store.db.conn.execute("UPDATE runs SET promoted = 0 WHERE artifact_type IS ?", [run["artifact_type"]])
+        store.db.conn.execute("UPDATE runs SET promoted = 1 WHERE id = ?", [run_id])
+    run["promoted"] = 1
+    return run
+
+
+def metrics_of(run: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return json.loads(run.get("metrics") or "{}")
+    except ValueError:
+        return {}
