@@ -1,0 +1,106 @@
+"""Load the events that may enter training, and the text normalizations every component shares.
+
+One SQL query reads every eligible event: events of regions marked ``lost`` are never eligible
+(their outcome is unknown). Everything downstream works on :class:`Ev` records in memory.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..store import Store, parse_iso
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(slots=True)
+class Ev:
+    id: int
+    action: str
+    source: str
+    artifact_type: str
+    language: str | None
+    prompt: str
+    original: str
+    final: str
+    similarity: float
+    reward: float
+    validation: float | None
+    validation_messages: str | None
+    edit_spans: str | None
+    synthetic: bool
+    created_at: str
+    ts: float = 0.0
+    norm_prompt: str = ""
+    group: str = ""  # split group: events with near-identical prompts share it
+    split: str = ""  # "train", "validation", or "none" (synthetic event of a validation group)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def positive_text(self) -> str | None:
+        """The text the user kept (accept/edit), or None."""
+        return self.final if self.action in ("accept", "edit") else None
+
+
+_COLUMNS = (
+    "e.id, e.action, e.source, e.artifact_type, e.language, e.prompt, e.original, e.final, e.similarity, "
+    "e.reward, e.validation, e.validation_messages, e.edit_spans, e.synthetic, e.created_at"
+)
+
+
+def load_events(store: Store, artifact_type: str | None = None) -> list[Ev]:
+    """Every event that may be used for training, oldest first (lost regions excluded)."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM events e LEFT JOIN regions r ON r.id = e.region_id "
+        "WHERE (r.status IS NULL OR r.status != 'lost')"
+    )
+    args: list[Any] = []
+    if artifact_type:
+        sql += " AND e.artifact_type = ?"
+        args.append(artifact_type)
+    sql += " ORDER BY e.created_at, e.id"
+    with store.lock:
+        rows = store.db.conn.execute(sql, args).fetchall()
+    out = []
+    ts_cache: dict[str, float] = {}
+    for r in rows:
+        ev = Ev(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", float(r[8] or 0.0),
+                float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14])
+        ts = ts_cache.get(ev.created_at)
+        if ts is None:
+            ts = ts_cache[ev.created_at] = _parse_ts(ev.created_at)
+        ev.ts = ts
+        ev.norm_prompt = normalize_prompt(ev.prompt)
+        out.append(ev)
+    return out
+
+
+def _parse_ts(text: str) -> float:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        import datetime as _dt
+
+        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def normalize_prompt(text: str) -> str:
+    """Lower case, words only: prompts that differ in case, spacing or punctuation are one prompt."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def normalize_text(text: str) -> str:
+    """Whitespace-insensitive form of an output (whitespace-only edits compare equal)."""
+    return " ".join(text.split())
+
+
+def stable_hash(text: str) -> int:
+    """A hash that is the same in every process (Python's ``hash`` of str is salted)."""
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def prompt_words(norm_prompt: str) -> list[str]:
+    return norm_prompt.split()

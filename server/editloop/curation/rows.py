@@ -1,0 +1,128 @@
+"""Events -> rows in TRL's conversational column names, exactly.
+
+- SFT ``{"prompt": messages, "completion": [assistant(final)]}`` from accepts and edits (and, with
+  ``reject_rewrites_as_positive``, from a reject whose final text is the user's own rewrite).
+- DPO ``{"prompt", "chosen": [assistant(final)], "rejected": [assistant(original)]}`` from edits
+  that change at least ``min_edit_chars`` non-whitespace characters (no pairs from whitespace
+  fixes), plus cross-event pairs: a kept output vs a rejected output for the same prompt group.
+- KTO ``{"prompt", "completion", "label"}``: accept -> original True; edit -> final True and
+  original False; reject -> original False (and its rewrite True when there is one).
+
+Rejected events with no final text only ever contribute negatives. Every row comes with a
+``meta`` dict (event ids, weight, group, ...) kept in a parallel list, never as a column: TRL's
+trainers drop unknown columns only when ``remove_unused_columns`` is on, and export files stay
+plain TRL datasets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from .config import CurationConfig
+from .events import Ev
+from .format import assistant, messages
+from .weights import row_weight
+
+Row = dict[str, Any]
+Meta = dict[str, Any]
+METHODS = ("sft", "dpo", "kto")
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def is_real_edit(original: str, final: str, min_chars: int) -> bool:
+    """True when the edit changes at least ``min_chars`` characters other than whitespace."""
+    a, b = _squash(original), _squash(final)
+    if a == b:
+        return False
+    return Levenshtein.distance(a, b, score_cutoff=max(0, min_chars - 1)) >= min_chars
+
+
+def positive_text(ev: Ev, config: CurationConfig) -> str | None:
+    if ev.action == "accept" or ev.action == "edit":
+        return ev.final or None
+    if config.reject_rewrites_as_positive and ev.final.strip() and is_real_edit(ev.original, ev.final, config.min_edit_chars):
+        return ev.final
+    return None
+
+
+def negative_text(ev: Ev, config: CurationConfig) -> str | None:
+    if ev.action == "reject":
+        return ev.original or None
+    if ev.action == "edit" and is_real_edit(ev.original, ev.final, config.min_edit_chars):
+        return ev.original
+    return None
+
+
+def _meta(ev: Ev, kind: str, weight: float, **more: Any) -> Meta:
+    m = {
+        "event_id": ev.id,
+        "kind": kind,
+        "weight": weight,
+        "synthetic": ev.synthetic,
+        "group": ev.group,
+        "norm_prompt": ev.norm_prompt,
+        "artifact_type": ev.artifact_type,
+    }
+    m.update(more)
+    return m
+
+
+def build_rows(events: list[Ev], config: CurationConfig, now: float, *, cross_pairs: bool | None = None) -> dict[str, list[tuple[Row, Meta]]]:
+    """Rows for every method from ``events`` (one split's events)."""
+    out: dict[str, list[tuple[Row, Meta]]] = {m: [] for m in METHODS}
+    pos_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
+    neg_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
+    for ev in events:
+        prompt = messages(ev.artifact_type, ev.prompt, ev.language)
+        pos = positive_text(ev, config)
+        neg = negative_text(ev, config)
+        user_text = ev.action != "accept"
+        if pos is not None:
+            w = row_weight(ev, user_text=user_text, good=True, now=now, config=config)
+            out["sft"].append(({"prompt": prompt, "completion": assistant(pos)}, _meta(ev, "sft", w)))
+            out["kto"].append(({"prompt": prompt, "completion": assistant(pos), "label": True}, _meta(ev, "kto_pos", w)))
+            pos_by_group[ev.group].append((ev, pos))
+        if neg is not None:
+            w = row_weight(ev, user_text=False, good=False, now=now, config=config)
+            out["kto"].append(({"prompt": prompt, "completion": assistant(neg), "label": False}, _meta(ev, "kto_neg", w)))
+            neg_by_group[ev.group].append((ev, neg))
+        if pos is not None and neg is not None:
+            w = row_weight(ev, user_text=True, good=True, now=now, config=config)
+            out["dpo"].append(({"prompt": prompt, "chosen": assistant(pos), "rejected": assistant(neg)}, _meta(ev, "dpo", w)))
+    if config.cross_pairs if cross_pairs is None else cross_pairs:
+        out["dpo"].extend(_cross_pairs(pos_by_group, neg_by_group, config, now))
+    return out
+
+
+def _cross_pairs(pos_by_group, neg_by_group, config: CurationConfig, now: float) -> list[tuple[Row, Meta]]:
+    """Kept output of one event vs a rejected output of another event with a near-identical prompt."""
+    pairs = []
+    for group, negs in neg_by_group.items():
+        poss = pos_by_group.get(group)
+        if not poss:
+            continue
+        made = 0
+        for pev, ptext in reversed(poss):  # newest kept outputs first
+            for nev, ntext in reversed(negs):
+                if made >= config.max_cross_pairs_per_group:
+                    break
+                if nev.id == pev.id or nev.action != "reject" or not is_real_edit(ntext, ptext, config.min_edit_chars):
+                    continue
+                w = min(
+                    row_weight(pev, user_text=pev.action != "accept", good=True, now=now, config=config),
+                    row_weight(nev, user_text=False, good=False, now=now, config=config),
+                )
+                row = {
+                    "prompt": messages(pev.artifact_type, pev.prompt, pev.language),
+                    "chosen": assistant(ptext),
+                    "rejected": assistant(ntext),
+                }
+                pairs.append((row, _meta(pev, "dpo_cross", w, rejected_event_id=nev.id, synthetic=pev.synthetic or nev.synthetic)))
+                made += 1
+    return pairs
