@@ -151,17 +151,15 @@ def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
     store = Store.open(tmp / "stats")
     rng = random.Random(1)
     now = time.time()
-    with store.db.conn:
-        pass
     rows = []
     for i in range(n):
         action = rng.choice(("accept", "edit", "edit", "reject"))
         sim = 1.0 if action == "accept" else rng.random()
         ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - rng.random() * 80 * 86400))
-        rows.append((None, action, rng.choice(("explicit", "implicit")), "p", "o" * 50, "f" * 50, rng.choice(("mermaid-erd", "sql", "python")), sim, rng.random(), ts))
+        rows.append((None, action, rng.choice(("explicit", "implicit")), "p" * 200, "o" * 1000, "f" * 1000, rng.choice(("mermaid-erd", "sql", "python")), sim, rng.random(), int((1 - sim) * 1000), ts))
     store.db.conn.execute("BEGIN")
     store.db.conn.executemany(
-        "INSERT INTO events(region_id, action, source, prompt, original, final, artifact_type, similarity, reward, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO events(region_id, action, source, prompt, original, final, artifact_type, similarity, reward, edit_distance, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     store.db.conn.execute("COMMIT")

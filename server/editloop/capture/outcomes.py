@@ -68,4 +68,6 @@ def record_outcome(
         "redactions": region.get("redactions") or 0,
         **signals,
     }
+    # The edit cost in characters (normalized Levenshtein = 1 - distance / longer length).
+    event["edit_distance"] = round((1.0 - signals["similarity"]) * max(len(original), len(final_text)))
     return store.record_outcome(region["id"], event, status=STATUS_FOR_ACTION[action], at=at)

@@ -163,3 +163,63 @@ def m001_initial(db: Any) -> None:
         )
         """
     )
+
+
+@step
+def m002_edit_distance_and_rollup(db: Any) -> None:
+    """The edit cost (Levenshtein distance, the benchmark's metric) per event, and `stats_rollup`:
+    per-day aggregates kept by triggers in the same transaction as each event, so
+    `editloop.stats` reads a few hundred rows instead of scanning every event."""
+    db.execute("ALTER TABLE events ADD COLUMN edit_distance INTEGER")
+    db.execute(
+        """
+        CREATE TABLE stats_rollup (
+            day TEXT NOT NULL,
+            artifact_type TEXT NOT NULL,
+            action TEXT NOT NULL,
+            model TEXT NOT NULL,
+            model_version TEXT NOT NULL,
+            reward_bin INTEGER NOT NULL,
+            n INTEGER NOT NULL DEFAULT 0,
+            sum_similarity REAL NOT NULL DEFAULT 0,
+            sum_reward REAL NOT NULL DEFAULT 0,
+            sum_edit_distance REAL NOT NULL DEFAULT 0,
+            n_edit_distance INTEGER NOT NULL DEFAULT 0,
+            sum_validation REAL NOT NULL DEFAULT 0,
+            n_validation INTEGER NOT NULL DEFAULT 0,
+            first_at TEXT,
+            PRIMARY KEY (day, artifact_type, action, model, model_version, reward_bin)
+        )
+        """
+    )
+    key = (
+        "substr({r}.created_at, 1, 10), {r}.artifact_type, {r}.action, COALESCE({r}.model, ''), "
+        "COALESCE({r}.model_version, ''), MIN(MAX(CAST({r}.reward * 10 AS INTEGER), 0), 9)"
+    )
+
+    def add(r: str, sign: str) -> str:
+        ensure = (
+            f"INSERT INTO stats_rollup (day, artifact_type, action, model, model_version, reward_bin, first_at) "
+            f"VALUES ({key.format(r=r)}, {r}.created_at) ON CONFLICT DO NOTHING;"
+            if sign == "+"
+            else ""
+        )
+        return f"""{ensure}
+            UPDATE stats_rollup SET
+                n = n {sign} 1,
+                sum_similarity = sum_similarity {sign} {r}.similarity,
+                sum_reward = sum_reward {sign} {r}.reward,
+                sum_edit_distance = sum_edit_distance {sign} (CASE WHEN {r}.action != 'reject' THEN COALESCE({r}.edit_distance, 0) ELSE 0 END),
+                n_edit_distance = n_edit_distance {sign} ({r}.edit_distance IS NOT NULL AND {r}.action != 'reject'),
+                sum_validation = sum_validation {sign} COALESCE({r}.validation, 0),
+                n_validation = n_validation {sign} ({r}.validation IS NOT NULL),
+                first_at = MIN(COALESCE(first_at, {r}.created_at), {r}.created_at)
+            WHERE (day, artifact_type, action, model, model_version, reward_bin) = ({key.format(r=r)});"""
+
+    db.execute(f"CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN {add('NEW', '+')} END")
+    db.execute(f"CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN {add('OLD', '-')} DELETE FROM stats_rollup WHERE n <= 0; END")
+    db.execute(
+        "CREATE TRIGGER events_rollup_update AFTER UPDATE OF similarity, reward, validation, edit_distance, action, "
+        f"artifact_type, model, model_version, created_at ON events BEGIN {add('OLD', '-')} {add('NEW', '+')} "
+        "DELETE FROM stats_rollup WHERE n <= 0; END"
+    )

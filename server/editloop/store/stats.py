@@ -1,7 +1,12 @@
-"""Statistics over the feedback database: what `editloop.stats` and `editloop stats` show."""
+"""Statistics over the feedback database: what `editloop.stats` and `editloop stats` show.
+
+Read from `stats_rollup` (per-day aggregates that triggers keep in step with `events`), so the
+cost does not grow with the number of events.
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from typing import Any
 
@@ -10,70 +15,85 @@ REWARD_BINS = 10
 
 def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: int = 10) -> dict[str, Any]:
     """Counts by action and artifact type, accept rate, mean similarity, reward histogram,
-    a daily series and recent runs. One pass of indexed SQL aggregates per figure."""
+    a daily series, per-model figures and recent runs."""
     where, args = ("WHERE artifact_type = ?", [artifact_type]) if artifact_type else ("", [])
-    conn = db.conn
-    by_type: dict[str, dict[str, Any]] = {}
+    rows = db.conn.execute(
+        "SELECT day, artifact_type, action, model, model_version, reward_bin, n, sum_similarity, sum_reward, "
+        f"sum_edit_distance, n_edit_distance, sum_validation, n_validation, first_at FROM stats_rollup {where}",
+        args,
+    ).fetchall()
     counts = {"accept": 0, "edit": 0, "reject": 0}
-    for at, action, n in conn.execute(f"SELECT artifact_type, action, COUNT(*) FROM events {where} GROUP BY 1, 2", args):
-        entry = by_type.setdefault(at, {"accept": 0, "edit": 0, "reject": 0})
-        entry[action] = n
-        counts[action] += n
-    for entry in by_type.values():
-        entry["total"] = entry["accept"] + entry["edit"] + entry["reject"]
-        entry["acceptRate"] = _rate(entry["accept"], entry["total"])
-    total = sum(counts.values())
-    row = conn.execute(
-        f"SELECT AVG(similarity), AVG(reward), AVG(validation), COUNT(validation) FROM events {where}", args
-    ).fetchone()
+    by_type: dict[str, dict[str, Any]] = {}
     hist = [0] * REWARD_BINS
-    for b, n in conn.execute(
-        f"SELECT MIN(CAST(reward * {REWARD_BINS} AS INTEGER), {REWARD_BINS - 1}), COUNT(*) FROM events {where} GROUP BY 1", args
-    ):
-        if b is not None and 0 <= b < REWARD_BINS:
-            hist[b] += n
-    daily = []
-    day_where = f"{where} {'AND' if where else 'WHERE'} created_at >= date('now', ?)"
-    for day, n, acc, ed, rej, sim, dist in conn.execute(
-        f"""SELECT substr(created_at, 1, 10), COUNT(*), SUM(action='accept'), SUM(action='edit'), SUM(action='reject'),
-                   AVG(similarity), AVG(CASE WHEN action != 'reject' THEN (1 - similarity) * MAX(length(original), length(final)) END)
-            FROM events {day_where} GROUP BY 1 ORDER BY 1""",
-        [*args, f"-{int(days)} days"],
-    ):
-        daily.append(
-            {
-                "date": day,
-                "events": n,
-                "accept": acc,
-                "edit": ed,
-                "reject": rej,
-                "acceptRate": _rate(acc, n),
-                "meanSimilarity": _round(sim),
-                "meanEditDistance": _round(dist, 1),
-            }
-        )
+    daily: dict[str, dict[str, float]] = {}
+    models: dict[tuple[str, str], dict[str, Any]] = {}
+    tot = {"sim": 0.0, "reward": 0.0, "val": 0.0, "nval": 0}
+    since = (_dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(days=days)).strftime("%Y-%m-%d")
+    for day, at, action, model, version, rbin, n, s_sim, s_rew, s_dist, n_dist, s_val, n_val, first in rows:
+        counts[action] += n
+        e = by_type.setdefault(at, {"accept": 0, "edit": 0, "reject": 0})
+        e[action] += n
+        hist[rbin] += n
+        tot["sim"] += s_sim
+        tot["reward"] += s_rew
+        tot["val"] += s_val
+        tot["nval"] += n_val
+        if day >= since:
+            d = daily.setdefault(day, {"events": 0, "accept": 0, "edit": 0, "reject": 0, "sim": 0.0, "dist": 0.0, "ndist": 0})
+            d["events"] += n
+            d[action] += n
+            d["sim"] += s_sim
+            d["dist"] += s_dist
+            d["ndist"] += n_dist
+        m = models.setdefault((model, version), {"events": 0, "accept": 0, "sim": 0.0, "dist": 0.0, "ndist": 0, "first": first})
+        m["events"] += n
+        m["accept"] += n if action == "accept" else 0
+        m["sim"] += s_sim
+        m["dist"] += s_dist
+        m["ndist"] += n_dist
+        m["first"] = min(m["first"] or first, first or m["first"])
+    for e in by_type.values():
+        e["total"] = e["accept"] + e["edit"] + e["reject"]
+        e["acceptRate"] = _rate(e["accept"], e["total"])
+    total = sum(counts.values())
+    conn = db.conn
     pend_where, pend_args = ("AND artifact_type = ?", [artifact_type]) if artifact_type else ("", [])
     pending = conn.execute(f"SELECT COUNT(*) FROM regions WHERE status = 'pending' {pend_where}", pend_args).fetchone()[0]
     lost = conn.execute(f"SELECT COUNT(*) FROM regions WHERE status = 'lost' {pend_where}", pend_args).fetchone()[0]
-    by_model = []
-    for model, version, n, acc, sim in conn.execute(
-        f"""SELECT model, COALESCE(model_version, ''), COUNT(*), SUM(action='accept'), AVG(similarity)
-            FROM events {where} GROUP BY 1, 2 ORDER BY MIN(created_at)""",
-        args,
-    ):
-        by_model.append({"model": model, "modelVersion": version or None, "events": n, "acceptRate": _rate(acc, n), "meanSimilarity": _round(sim)})
     return {
         "total": total,
         "counts": counts,
         "byArtifactType": by_type,
-        "byModel": by_model,
+        "byModel": [
+            {
+                "model": model,
+                "modelVersion": version or None,
+                "events": m["events"],
+                "acceptRate": _rate(m["accept"], m["events"]),
+                "meanSimilarity": _round(m["sim"] / m["events"]) if m["events"] else None,
+                "meanEditDistance": _round(m["dist"] / m["ndist"], 1) if m["ndist"] else None,
+            }
+            for (model, version), m in sorted(models.items(), key=lambda kv: kv[1]["first"] or "")
+        ],
         "acceptRate": _rate(counts["accept"], total),
-        "meanSimilarity": _round(row[0]),
-        "meanReward": _round(row[1]),
-        "meanValidation": _round(row[2], 2),
-        "validated": row[3],
+        "meanSimilarity": _round(tot["sim"] / total) if total else None,
+        "meanReward": _round(tot["reward"] / total) if total else None,
+        "meanValidation": _round(tot["val"] / tot["nval"], 2) if tot["nval"] else None,
+        "validated": tot["nval"],
         "rewardHistogram": {"edges": [round(i / REWARD_BINS, 2) for i in range(REWARD_BINS + 1)], "counts": hist},
-        "daily": daily,
+        "daily": [
+            {
+                "date": day,
+                "events": d["events"],
+                "accept": d["accept"],
+                "edit": d["edit"],
+                "reject": d["reject"],
+                "acceptRate": _rate(d["accept"], d["events"]),
+                "meanSimilarity": _round(d["sim"] / d["events"]),
+                "meanEditDistance": _round(d["dist"] / d["ndist"], 1) if d["ndist"] else None,
+            }
+            for day, d in sorted(daily.items())
+        ],
         "pending": pending,
         "lost": lost,
         "recentRuns": recent_runs(db, limit=runs, artifact_type=artifact_type),

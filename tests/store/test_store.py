@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import random
+import stat
+import time
+
+from editloop.capture.outcomes import record_outcome
+from editloop.store import Store
+from editloop.store.stats import stats
+
+
+def _region(store: Store, i: int, artifact: str, uri: str = "file:///a") -> dict:
+    return store.insert_region({"uri": uri, "artifact_type": artifact, "prompt": f"p{i}", "original": f"original text {i}", "model": "m" if i % 2 else "n"})
+
+
+def test_rollup_stats_match_a_direct_aggregate_through_inserts_and_forget(tmp_path):
+    store = Store.open(tmp_path)
+    rng = random.Random(3)
+    now = time.time()
+    for i in range(120):
+        art = rng.choice(["sql", "mermaid-erd"])
+        reg = _region(store, i, art, uri=f"file:///{i % 4}")
+        r = rng.random()
+        final = None if r < 0.3 else reg["original"] if r < 0.6 else reg["original"] + " edited" * rng.randint(1, 5)
+        record_outcome(store, reg, final=final, now=now - rng.random() * 5 * 86400)
+    store.forget(uri="file:///1")
+
+    def direct():
+        c = store.db.conn
+        out = {}
+        for at, action, n in c.execute("SELECT artifact_type, action, COUNT(*) FROM events GROUP BY 1, 2"):
+            out.setdefault(at, {})[action] = n
+        avg = c.execute("SELECT AVG(similarity), AVG(reward) FROM events").fetchone()
+        dist = c.execute("SELECT AVG(edit_distance) FROM events WHERE action != 'reject'").fetchone()[0]
+        return out, avg, dist
+
+    s = stats(store.db)
+    by_type, (sim, rew), dist = direct()
+    for at, counts in by_type.items():
+        for action, n in counts.items():
+            assert s["byArtifactType"][at][action] == n
+    assert s["total"] == sum(sum(c.values()) for c in by_type.values()) == 90
+    assert abs(s["meanSimilarity"] - sim) < 1e-3 and abs(s["meanReward"] - rew) < 1e-3
+    assert sum(s["rewardHistogram"]["counts"]) == s["total"]
+    days_total = sum(d["events"] for d in s["daily"])
+    assert days_total == s["total"]
+    weighted = sum(d["meanEditDistance"] * (d["accept"] + d["edit"]) for d in s["daily"] if d["meanEditDistance"] is not None)
+    assert abs(weighted / sum(d["accept"] + d["edit"] for d in s["daily"]) - dist) < 0.2
+    store.forget(everything=True)
+    s = stats(store.db)
+    assert s["total"] == 0 and store.db.conn.execute("SELECT COUNT(*) FROM stats_rollup").fetchone()[0] == 0
+
+
+def test_data_folder_and_files_are_private(tmp_path):
+    home = tmp_path / "home"
+    store = Store.open(home)
+    _region(store, 1, "sql")
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+    for f in home.iterdir():
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, f
+
+
+def test_two_connections_writing_lose_and_duplicate_nothing(tmp_path):
+    a, b = Store.open(tmp_path), Store.open(tmp_path)
+    regions = [_region(a, i, "sql") for i in range(20)]
+    for i, reg in enumerate(regions):  # both "windows" resolve every region; exactly one event each
+        for store in (a, b) if i % 2 else (b, a):
+            record_outcome(store, reg, final=reg["original"], now=time.time())
+    assert a.db.conn.execute("SELECT COUNT(*), COUNT(DISTINCT region_id) FROM events").fetchone() == (20, 20)
