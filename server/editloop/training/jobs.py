@@ -192,6 +192,33 @@ def list_runs(store: Store, *, artifact_type: str | None = None, limit: int = 50
 
 # -- the API for the server and the CLI ----------------------------------------------------------
 
+def create_run(store: Store, *, method: str = "auto", artifact_type: str | None = None, search: int = 0,
+               base_model: str = "", settings: Mapping[str, Any] | None = None, data=None) -> str:
+    """Validate the settings and insert a ``queued`` run (its folder holds ``data``, if given)."""
+    config = TrainConfig.from_dict({**dict(settings or {}), "method": method, "artifact_type": artifact_type,
+                                    "base_model": base_model})
+    if not 0 <= int(search) <= 200:
+        raise EditloopError(f"search must be 0..200 trials (got {search})")
+    if base_model:
+        from .artifacts import check_base_model
+
+        check_base_model(base_model)
+    run_id = new_run_id()
+    folder = ensure_private_dir(run_dir(store.home, run_id))
+    if data is not None:
+        from dataclasses import asdict
+
+        (folder / DATA_NAME).write_text(json.dumps(asdict(data)))
+    with store.lock, write_tx(store.db):
+        store.db.conn.execute(
+            "INSERT INTO runs (id, method, status, artifact_type, base_model, params, promoted, created_at) "
+            "VALUES (?, ?, 'queued', ?, ?, ?, 0, ?)",
+            [run_id, method, artifact_type, base_model,
+             Store.dumps({"config": config.to_dict(), "search": int(search)}), utcnow_iso()],
+        )
+    return run_id
+
+
 def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | None = None, search: int = 0,
               base_model: str = "", settings: Mapping[str, Any] | None = None, data=None,
               launcher: list[str] | None = None, env: Mapping[str, str] | None = None) -> str:
@@ -199,36 +226,22 @@ def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | No
 
     ``settings`` are :class:`TrainConfig` fields (``epochs``, ``learning_rate``, ``threads`` ...).
     ``data`` (a :class:`~editloop.training.data.TrainingData`) trains on given rows instead of a
-    curation batch built in the worker. ``launcher`` prefixes the command, e.g.
+    curation batch built in the worker. ``launcher`` replaces the interpreter, e.g.
     ``["accelerate", "launch", "--config_file", "multi_gpu.yaml"]`` (see docs/training.md).
+    Raises EditloopError for bad settings, a missing base model, or a run already in progress.
     """
     home = Path(home)
     ensure_private_dir(home)
-    config = TrainConfig.from_dict({**dict(settings or {}), "method": method, "artifact_type": artifact_type,
-                                    "base_model": base_model})
-    if search < 0 or search > 200:
-        raise EditloopError(f"search must be 0..200 trials (got {search})")
-    if base_model:
-        from .artifacts import check_base_model
-
-        check_base_model(base_model)
     store = Store.open(home)
     try:
         recover(store)
-        run_id = new_run_id()
-        _take_lock(home, os.getpid(), run_id)
+        lock_id = "starting-" + uuid.uuid4().hex[:6]
+        _take_lock(home, os.getpid(), lock_id)
+        run_id = None
         try:
-            folder = ensure_private_dir(run_dir(home, run_id))
-            if data is not None:
-                from dataclasses import asdict
-
-                (folder / DATA_NAME).write_text(json.dumps(asdict(data)))
-            with store.lock, write_tx(store.db):
-                store.db["runs"].insert({
-                    "id": run_id, "method": method, "status": "queued", "artifact_type": artifact_type,
-                    "base_model": base_model, "params": Store.dumps({"config": config.to_dict(), "search": search}),
-                    "promoted": 0, "created_at": utcnow_iso(),
-                })
+            run_id = create_run(store, method=method, artifact_type=artifact_type, search=search,
+                                base_model=base_model, settings=settings, data=data)
+            folder = run_dir(home, run_id)
             cmd = [*(launcher or [sys.executable]), "-m", "editloop.training.worker", "--home", str(home), run_id]
             log = open(folder / LOG_NAME, "ab")
             try:
@@ -242,11 +255,10 @@ def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | No
             _set_lock_pid(home, proc.pid, run_id)
             update_run(store, run_id, pid=proc.pid)
         except BaseException:
-            release_lock(home, run_id)
-            with store.lock, write_tx(store.db):
-                store.db.conn.execute(
-                    "UPDATE runs SET status='failed', error='could not start', finished_at=? "
-                    "WHERE id=? AND status='queued'", [utcnow_iso(), run_id])
+            release_lock(home, lock_id)
+            if run_id is not None:
+                update_run(store, run_id, only_if=("queued",), status="failed", error="could not start",
+                           finished_at=utcnow_iso())
             raise
         return run_id
     finally:

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -88,8 +89,6 @@ def run(home: Path, run_id: str) -> int:
     store = Store.open(home)
     folder = jobs.run_dir(home, run_id)
     stop = _Stop()
-    signal.signal(signal.SIGTERM, stop.handle)
-    signal.signal(signal.SIGINT, stop.handle)
 
     def progress(event: dict) -> None:
         if main:
@@ -98,10 +97,16 @@ def run(home: Path, run_id: str) -> int:
             print(json.dumps(event, default=str), flush=True)
 
     run_row = jobs.get_run(store, run_id)
-    if main and not jobs.update_run(store, run_id, only_if=("queued",), status="running", pid=os.getpid()
-                                    if run_row["pid"] is None else run_row["pid"], started_at=utcnow_iso()):
-        log.warning("run %s is %s; nothing to do", run_id, jobs.get_run(store, run_id)["status"])
-        return 0
+    if main:
+        if not jobs.update_run(store, run_id, only_if=("queued",), status="running", started_at=utcnow_iso()):
+            log.warning("run %s is %s; nothing to do", run_id, jobs.get_run(store, run_id)["status"])
+            store.close()
+            return 0
+        with store.lock:  # start_run records the launcher's pid; a run started by hand records ours
+            store.db.conn.execute("UPDATE runs SET pid = ? WHERE id = ? AND pid IS NULL", [os.getpid(), run_id])
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, stop.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     status, metrics, error = "failed", {}, None
     try:
         _quiet_libraries()
@@ -140,8 +145,7 @@ def run(home: Path, run_id: str) -> int:
             (folder / jobs.METRICS_NAME).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
             jobs.update_run(store, run_id, only_if=("running",), status="succeeded", method=result.method,
                             adapter_path=str(result.artifact), metrics=metrics, base_model=config.base_model,
-                            reason=f"{result.reason}; {'promoted' if result.promote else 'not promoted'}: "
-                                   f"{result.promote_reason}",
+                            reason=f"{result.reason}; {result.promote_reason}",
                             finished_at=utcnow_iso())
             if result.promote and not stop():
                 from .tracker import promote
@@ -170,6 +174,8 @@ def run(home: Path, run_id: str) -> int:
                       "promoted": bool(final["promoted"]), "percentage": 100, "metrics": metrics})
             jobs.release_lock(home, run_id)
         store.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0 if status == "succeeded" else 1
 
 

@@ -1,0 +1,131 @@
+"""Each method trains the tiny model for real: parameters change, validation loss falls."""
+
+from __future__ import annotations
+
+import pytest
+import tinymodel
+
+from editloop.errors import EditloopError
+from editloop.training.config import TrainConfig
+from editloop.training.data import Split, TrainingData
+from editloop.training.finetune import choose_method, train
+
+pytestmark = pytest.mark.slow
+
+
+def _weights(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _eval_losses(metrics: dict, stage: str) -> list[float]:
+    return [p["valLoss"] for p in metrics["curve"] if p["stage"] == stage]
+
+
+def _trained(result, tiny_model):
+    from editloop.training.artifacts import load_model
+
+    model, _ = load_model(result.artifact, tiny_model)
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    return model
+
+
+def _base(tiny_model):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model)
+
+
+def test_sft_full_finetune_learns_the_users_style_and_unseen_tokens(tiny_model, toy_data, tmp_path):
+    base, tok = _base(tiny_model)
+    before = _weights(base)
+    cfg = TrainConfig(method="sft", base_model=tiny_model, epochs=4, max_new_tokens=32)
+    result = train(toy_data, cfg, tmp_path / "run")
+
+    m = result.metrics
+    assert m["adaptation"] == "full"  # 107k parameters: a tiny base
+    losses = _eval_losses(m, "sft")
+    assert min(losses) < losses[0] * 0.7
+    assert m["valSimilarity"] > m["base"]["similarity"]
+    assert result.promote and "beats" in result.promote_reason
+    after = _weights(_trained(result, tiny_model))
+    assert any(not (before[k] == after[k]).all() for k in before)
+    # "uuid" never occurs in pretraining: its embedding row must have moved.
+    uuid = tok.convert_tokens_to_ids("Ġuuid")
+    emb = "model.embed_tokens.weight"
+    assert (before[emb][uuid] - after[emb][uuid]).abs().max() > 1e-3
+    # The curve is what the UI plots.
+    assert {"step", "trainLoss", "valLoss", "valSimilarity"} <= set(m["curve"][-1])
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_lora_with_trainable_tokens_on_tied_embeddings(tiny_model, toy_data, tmp_path):
+    """TRL's fused LM head fails on PEFT trainable tokens with tied embeddings: the Trainer fallback trains."""
+    base, tok = _base(tiny_model)
+    before = _weights(base)
+    cfg = TrainConfig(method="sft", base_model=tiny_model, adaptation="lora", epochs=3, max_new_tokens=32)
+    result = train(toy_data, cfg, tmp_path / "run")
+
+    assert (result.artifact / "adapter_config.json").exists()
+    assert result.metrics["trainableTokens"] > 0
+    assert "transformers Trainer" in " ".join(result.metrics["stages"][0]["notes"])
+    losses = _eval_losses(result.metrics, "sft")
+    assert min(losses) < losses[0]
+    after = _weights(_trained(result, tiny_model))
+    uuid = tok.convert_tokens_to_ids("Ġuuid")
+    emb = "model.embed_tokens.weight"
+    assert (before[emb][uuid] - after[emb][uuid]).abs().max() > 1e-4
+    # Tokens absent from the training targets keep their embeddings.
+    unused = tok.convert_tokens_to_ids("<s>")
+    assert (before[emb][unused] == after[emb][unused]).all()
+    assert any(not (before[k] == after[k]).all() for k in before if "layers" in k)
+
+
+@pytest.mark.parametrize("method,adaptation", [("dpo", "lora"), ("kto", "full")])
+def test_preference_methods_change_parameters_and_lower_their_loss(tiny_model, toy_data, tmp_path, method,
+                                                                   adaptation):
+    base, _ = _base(tiny_model)
+    before = _weights(base)
+    cfg = TrainConfig(method=method, base_model=tiny_model, adaptation=adaptation, epochs=3, max_new_tokens=32,
+                      early_stopping_patience=5)
+    result = train(toy_data, cfg, tmp_path / "run")
+    assert result.method == method
+    losses = _eval_losses(result.metrics, method)
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    after = _weights(_trained(result, tiny_model))
+    assert any(not (before[k] == after[k]).all() for k in before)
+
+
+def test_auto_trains_sft_then_keeps_dpo_only_if_it_wins(tiny_model, toy_data, tmp_path):
+    cfg = TrainConfig(method="auto", base_model=tiny_model, epochs=3, max_new_tokens=32, min_dpo_pairs=10)
+    result = train(toy_data, cfg, tmp_path / "run")
+    stages = result.metrics["stages"]
+    assert [s["method"] for s in stages] == ["sft", "dpo"]
+    sft, dpo = (s["best"]["valSimilarity"] for s in stages)
+    assert result.method == ("dpo" if dpo > sft else "sft")
+    assert ("DPO kept" if dpo > sft else "DPO discarded") in result.reason
+
+
+def test_choose_method_explains_its_choice(toy_data):
+    plan = choose_method(toy_data, "auto", min_dpo_pairs=20)
+    assert plan.stages == ["sft", "dpo"] and "30 edit pairs" in plan.reason
+    plan = choose_method(toy_data, "auto", min_dpo_pairs=50)
+    assert plan.stages == ["sft"] and "too few for DPO" in plan.reason
+    toy_data.actions = {"accept": 40, "reject": 15, "edit": 3}
+    plan = choose_method(toy_data, "auto")
+    assert plan.stages == ["kto"] and "mostly accept/reject" in plan.reason
+    assert choose_method(toy_data, "dpo").stages == ["dpo"]
+
+
+def test_bad_input_gives_clear_errors(tiny_model, toy_data, tmp_path):
+    cfg = TrainConfig(method="sft", base_model=tiny_model)
+    with pytest.raises(EditloopError, match="no SFT training rows"):
+        train(TrainingData(artifact_type="toy"), cfg, tmp_path / "a")
+    rows = tinymodel.sft_rows(["customer", "order"])
+    with pytest.raises(EditloopError, match="too few events to hold out a validation set"):
+        train(TrainingData(sft=Split(rows, [])), cfg, tmp_path / "b")
+    missing = TrainConfig(method="sft", base_model=str(tmp_path / "nope"))
+    with pytest.raises(EditloopError, match="does not exist"):
+        train(toy_data, missing, tmp_path / "c")
+    with pytest.raises(EditloopError, match="method must be one of"):
+        TrainConfig(method="ppo")
