@@ -149,6 +149,8 @@ export const window = {
         appendLine() {},
         show() {},
         dispose() {},
+        logLevel: 0,
+        onDidChangeLogLevel: () => new Disposable(),
     }),
     showErrorMessage: async () => undefined,
     showInformationMessage: async () => undefined,
