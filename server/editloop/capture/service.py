@@ -173,6 +173,17 @@ class CaptureService:
         self._add(Tracked(row["id"], uri, start, end, row["original"], parse_iso(row["created_at"])))
         return row
 
+    def inserted_range(self, uri: str, line: int, character: int, text: str) -> tuple[int, int, int, int] | None:
+        """The client range of ``text`` if the document holds it at (line, character), else None."""
+        doc = self.docs.get(uri)
+        if doc is None or line >= len(doc.lines):
+            return None
+        start = doc.to_pos(line, character, strict=False)
+        end = inserted_end(start, text)
+        if end.line >= len(doc.lines) or doc.slice(start, end) != text:
+            return None
+        return (*doc.to_client(start), *doc.to_client(end))
+
     def _add(self, t: Tracked) -> None:
         self.regions[t.id] = t
         self.by_uri.setdefault(t.uri, []).append(t.id)

@@ -125,3 +125,59 @@ def _embeddings_installed() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("sentence_transformers") is not None
+
+
+def register_generation(server: "EditloopServer") -> None:
+    import asyncio
+
+    from lsprotocol import types
+
+    from .args import get_position
+
+    @server.command("editloop.generate")
+    @lsp_errors
+    async def generate(ls, *args: Any) -> dict[str, Any]:
+        a = one_object(args, "editloop.generate")
+        uri = get(a, "uri", str)
+        line, character = get_position(a)
+        prompt = get(a, "prompt", str)
+        cap = ls.capture
+        doc = cap.document(uri)
+        artifact_type = get(a, "artifactType", str, required=False) or guess_artifact_type(doc.language_id, uri)
+        doc.to_pos(line, character)  # validates the position before any work
+        loop = asyncio.get_running_loop()
+        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type))
+        text = gen.text.strip("\n") + "\n"
+        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(types.Range(types.Position(line, character), types.Position(line, character)), text)]})
+        applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Editloop: generate"))
+        if not applied.applied:
+            raise EditloopError(f"the editor did not insert the text ({applied.failure_reason or 'no reason given'})")
+        # The client reports the insertion with didChange; wait until our copy holds it.
+        rng = None
+        for _ in range(500):
+            rng = cap.inserted_range(uri, line, character, text)
+            if rng is not None:
+                break
+            await asyncio.sleep(0.01)
+        if rng is None:
+            raise EditloopError("the inserted text never arrived through didChange; it was not tracked")
+        row = cap.track(uri, rng, prompt=prompt, model=gen.model, model_version=gen.model_version, artifact_type=artifact_type, workspace=_workspace_of(ls, uri))
+        ls.publish_uri(uri)
+        return {"regionId": row["id"], "text": text, "model": gen.model, "modelVersion": gen.model_version}
+
+
+ARTIFACT_BY_LANGUAGE = {
+    "mermaid": "mermaid",
+    "sql": "sql",
+    "python": "python",
+    "typescript": "typescript",
+    "javascript": "javascript",
+    "typescriptreact": "typescript",
+    "javascriptreact": "javascript",
+}
+
+
+def guess_artifact_type(language_id: str, uri: str) -> str:
+    if uri.endswith((".mmd", ".mermaid")):
+        return "mermaid"
+    return ARTIFACT_BY_LANGUAGE.get(language_id, "code")

@@ -38,6 +38,7 @@ class EditloopServer(LanguageServer):
         self.client_name = ""
         self._timer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
+        self._generator = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -72,6 +73,15 @@ class EditloopServer(LanguageServer):
             self._capture.settings = new
             self._capture.store.redact_secrets = new.redact_secrets
         self.poke_timer()
+
+    def generator(self):
+        """The generation backend (created on first use; never on the start-up path)."""
+        if self._generator is None or self._generator.store is not self.capture.store:
+            from ..generation.service import Generator
+
+            self._generator = Generator(self.capture.store, self.settings)
+        self._generator.settings = self.settings
+        return self._generator
 
     # -- notifications -----------------------------------------------------------------------
     def publish(self, result: ChangeResult) -> None:
@@ -127,6 +137,7 @@ def create_server(*, manual_clock: bool = False) -> EditloopServer:
 
     documents.register(server)
     commands.register(server)
+    commands.register_generation(server)
     features.register(server)
     return server
 

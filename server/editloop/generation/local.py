@@ -1,0 +1,60 @@
+"""The local backend: the worker process, started on first use and kept warm."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+
+from ..errors import EditloopError
+
+
+class LocalWorker:
+    def __init__(self, *, threads: int = 1, timeout: float = 300.0) -> None:
+        self.threads = threads
+        self.timeout = timeout
+        self.proc: subprocess.Popen[str] | None = None
+        self.lock = threading.Lock()
+        self.ids = itertools.count(1)
+
+    def _ensure(self) -> subprocess.Popen[str]:
+        if self.proc is None or self.proc.poll() is not None:
+            env = {**os.environ, "EDITLOOP_THREADS": str(self.threads), "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "editloop.generation.worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            )
+        return self.proc
+
+    def generate(self, messages: list[dict[str, str]], *, base: str, adapter: str | None, max_new_tokens: int = 512) -> str:
+        with self.lock:
+            proc = self._ensure()
+            rid = next(self.ids)
+            assert proc.stdin and proc.stdout
+            try:
+                proc.stdin.write(json.dumps({"id": rid, "messages": messages, "base": base, "adapter": adapter, "max_new_tokens": max_new_tokens}) + "\n")
+                proc.stdin.flush()
+                timer = threading.Timer(self.timeout, proc.kill)
+                timer.start()
+                try:
+                    line = proc.stdout.readline()
+                finally:
+                    timer.cancel()
+            except (BrokenPipeError, OSError):
+                line = ""
+            if not line:
+                self.proc = None
+                raise EditloopError("the local model worker stopped (out of memory or killed?); it restarts on the next request")
+            answer = json.loads(line)
+            if answer.get("error"):
+                raise EditloopError(f"local generation failed: {answer['error']}")
+            return answer["text"]
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None

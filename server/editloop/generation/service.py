@@ -1,0 +1,82 @@
+"""Choose the backend, build the messages, and say which model (and adapter) wrote the text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import EditloopError
+from ..settings import Settings
+from .prompting import messages_for, past_corrections
+
+DEFAULT_MODEL_NAME = "editloop-default"
+
+
+@dataclass
+class Generation:
+    text: str
+    model: str
+    model_version: str
+    backend: str
+
+
+def promoted_run(store: Any, artifact_type: str | None) -> dict[str, Any] | None:
+    """The promoted run for this artifact type (or one trained on all types), newest first."""
+    with store.lock:
+        rows = list(
+            store.db.query(
+                "SELECT id, adapter_path, base_model, artifact_type FROM runs WHERE promoted = 1 "
+                "AND (artifact_type = ? OR artifact_type IS NULL) ORDER BY artifact_type IS NULL, finished_at DESC LIMIT 1",
+                [artifact_type],
+            )
+        )
+    return rows[0] if rows else None
+
+
+class Generator:
+    def __init__(self, store: Any, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._local = None
+
+    def backend(self) -> str:
+        b = self.settings.generation_backend
+        if b == "auto":
+            return "openai" if self.settings.generation_model else "local"
+        if b not in ("openai", "local"):
+            raise EditloopError(f"editloop.generation.backend must be auto, openai or local (got {b!r})")
+        return b
+
+    def base_model(self) -> tuple[str, str]:
+        """(path or id, display name) of the base model."""
+        if self.settings.training_base_model:
+            name = self.settings.training_base_model
+            return name, Path(name).name or name
+        from ..training.base_model import default_model_path
+
+        return str(default_model_path(self.store.home)), DEFAULT_MODEL_NAME
+
+    def generate(self, prompt: str, artifact_type: str, *, max_new_tokens: int = 512) -> Generation:
+        examples = past_corrections(self.store, artifact_type, prompt, self.settings.generation_retrieval)
+        messages = messages_for(artifact_type, prompt, examples)
+        if self.backend() == "openai":
+            from .openai_compat import chat
+
+            text = chat(self.settings.generation_endpoint, self.settings.generation_model, messages, max_tokens=max_new_tokens)
+            return Generation(text, self.settings.generation_model, "endpoint", "openai")
+        base, name = self.base_model()
+        run = promoted_run(self.store, artifact_type)
+        adapter = run["adapter_path"] if run and run.get("adapter_path") else None
+        if run and run.get("base_model") and run["base_model"] != base:
+            base = run["base_model"]  # an adapter only fits the base it was trained on
+        if self._local is None:
+            from .local import LocalWorker
+
+            self._local = LocalWorker(threads=self.settings.training_threads)
+        text = self._local.generate(messages, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
+        return Generation(text, name, run["id"] if run else "base", "local")
+
+    def close(self) -> None:
+        if self._local is not None:
+            self._local.close()
