@@ -140,3 +140,18 @@ def test_a_corrupt_promoted_adapter_is_reported_and_left_alone(home, tiny_model,
     assert again["status"] == "succeeded"
     assert any("cannot be loaded" in n for n in again["metrics"]["notes"])
     assert again["metrics"]["incumbent"]["model"] == "base"
+
+
+def test_train_now_on_recorded_events_uses_a_curation_batch(home, tiny_model):
+    store = Store.open(home)
+    try:
+        tinymodel.seed_events(store, 40)
+        run_id = jobs.create_run(store, method="auto", artifact_type="toy", base_model=tiny_model, settings=FAST)
+    finally:
+        store.close()
+    worker.run(home, run_id)
+    run = jobs.run_status(home, run_id)
+    assert run["status"] == "succeeded", run["error"]
+    assert run["batch_id"] and run["metrics"]["counts"]["sft"] > 0
+    assert run["reason"].startswith("SFT on")
+    assert run["progress"]["percentage"] == 100

@@ -131,3 +131,26 @@ def build_tiny_model(out_dir: Path, *, hidden: int = 64, layers: int = 2, steps:
     model.save_pretrained(out_dir)
     fast.save_pretrained(out_dir)
     return out_dir
+
+
+def seed_events(store, n: int = 40, *, artifact_type: str = "toy", seed: int = 0) -> int:
+    """Record ``n`` resolved regions through the store, as the language server would (mostly edits)."""
+    import itertools
+
+    from editloop.signals.similarity import similarity
+    from editloop.store import utcnow_iso
+
+    pairs = list(itertools.product(WORDS, WORDS))
+    random.Random(seed).shuffle(pairs)
+    for i, (a, b) in enumerate(pairs[:n]):
+        w = f"{a} {b}"
+        region = store.insert_region({"uri": f"file:///w/{i}.toy", "artifact_type": artifact_type,
+                                      "prompt": prompt_text(w), "model": "tiny", "original": base_style(w)})
+        action = ("edit", "edit", "accept", "edit", "reject")[i % 5]
+        final = user_style(w) if action != "reject" else base_style(w)
+        store.record_outcome(region["id"], {
+            "action": action, "source": "explicit", "prompt": prompt_text(w), "original": base_style(w),
+            "final": final, "artifact_type": artifact_type, "similarity": similarity(base_style(w), final),
+            "reward": {"edit": 0.5, "accept": 1.0, "reject": -1.0}[action],
+        }, status={"edit": "edited", "accept": "accepted", "reject": "rejected"}[action], at=utcnow_iso())
+    return n

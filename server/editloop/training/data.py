@@ -20,6 +20,14 @@ COLUMNS = {
 }
 
 
+@dataclass(frozen=True)
+class Target:
+    prompt: list[dict[str, Any]]
+    text: str
+    artifact_type: str | None = None
+    language: str | None = None
+
+
 @dataclass
 class Split:
     train: list[dict[str, Any]] = field(default_factory=list)
@@ -49,15 +57,17 @@ class TrainingData:
             "val": max(len(self.sft.val), len(self.dpo.val), len(self.kto.val)),
         }
 
-    def generation_targets(self) -> list[tuple[list[dict], str]]:
-        """Validation (prompt messages, text the user kept): what generation metrics compare against."""
-        out: list[tuple[list[dict], str]] = []
-        for row in self.sft.val:
-            out.append((row["prompt"], _content(row["completion"])))
+    def generation_targets(self) -> list[Target]:
+        """Validation prompts and the text the user kept: what generation metrics compare against."""
+        def target(row: Mapping[str, Any], col: str) -> Target:
+            return Target(row["prompt"], _content(row[col]), row.get("artifact_type") or self.artifact_type,
+                          row.get("language") or self.language)
+
+        out = [target(row, "completion") for row in self.sft.val]
         if not out:
-            out = [(row["prompt"], _content(row["chosen"])) for row in self.dpo.val]
+            out = [target(row, "chosen") for row in self.dpo.val]
         if not out:
-            out = [(row["prompt"], _content(row["completion"])) for row in self.kto.val if row["label"]]
+            out = [target(row, "completion") for row in self.kto.val if row["label"]]
         return out
 
     def check(self, method: str) -> None:
@@ -96,35 +106,46 @@ def trl_rows(rows: list[Mapping[str, Any]], method: str) -> list[dict[str, Any]]
 
 
 def from_store(store, *, artifact_type: str | None, method: str) -> TrainingData:
-    """Build the run's rows from the feedback database through curation's ``build_batch``."""
-    try:
-        from ..curation import build_batch  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise EditloopError(f"curation is not available: {exc}") from None
+    """Build the run's rows from the feedback database through curation's ``build_batch`` (recorded)."""
+    from ..curation import build_batch
+
     batch = build_batch(store, artifact_type=artifact_type, method=method)
-    return from_batch(batch, artifact_type=artifact_type)
+    return from_batch(batch, store=store)
 
 
-def from_batch(batch: Any, *, artifact_type: str | None = None) -> TrainingData:
-    """Adapt curation's batch (an object or a mapping with sft/dpo/kto train and val rows)."""
-    def get(obj: Any, name: str, default: Any = None) -> Any:
-        if isinstance(obj, Mapping):
-            return obj.get(name, default)
-        return getattr(obj, name, default)
+def from_batch(batch: Any, *, store=None) -> TrainingData:
+    """Adapt a curation ``Batch`` (train/val rows per method, metadata with event ids).
 
-    data = TrainingData(
-        artifact_type=get(batch, "artifact_type", artifact_type),
-        language=get(batch, "language"),
-        batch_id=get(batch, "batch_id", get(batch, "id")),
-        actions=dict(get(batch, "actions", {}) or {}),
-    )
-    rows = get(batch, "rows")
+    With ``store``, the events behind the rows give the action counts (for ``auto``) and each
+    validation row's artifact type and language (for the validity metric).
+    """
+    data = TrainingData(artifact_type=batch.artifact_type, batch_id=batch.id)
     for method in COLUMNS:
-        part = get(rows, method) if rows is not None else get(batch, method)
-        if part is None:
-            continue
-        train = get(part, "train", [])
-        val = get(part, "val", [])
-        data.split(method).train = list(train)
-        data.split(method).val = list(val)
+        split = data.split(method)
+        split.train = list(batch.train.get(method, []))
+        split.val = [dict(r) for r in batch.val.get(method, [])]
+    if store is None:
+        return data
+    ids = {m["event_id"] for metas in batch.train_meta.values() for m in metas if m.get("event_id") is not None}
+    val_ids = {m["event_id"] for metas in batch.val_meta.values() for m in metas if m.get("event_id") is not None}
+    info: dict[int, tuple[str, str | None, str]] = {}
+    all_ids = sorted(ids | val_ids)
+    with store.lock:
+        for i in range(0, len(all_ids), 500):
+            chunk = all_ids[i : i + 500]
+            for row in store.db.conn.execute(
+                f"SELECT id, action, language, artifact_type FROM events WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                info[row[0]] = (row[1], row[2], row[3])
+    for event_id in ids:
+        if event_id in info:
+            action = info[event_id][0]
+            data.actions[action] = data.actions.get(action, 0) + 1
+    for method in COLUMNS:
+        for row, meta in zip(data.split(method).val, batch.val_meta.get(method, [])):
+            _, language, artifact_type = info.get(meta.get("event_id"), (None, None, meta.get("artifact_type")))
+            row["artifact_type"], row["language"] = artifact_type, language
+    languages = {v[1] for k, v in info.items() if k in val_ids and v[1]}
+    data.language = languages.pop() if len(languages) == 1 else None
     return data

@@ -268,8 +268,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     on_gpu = torch.cuda.is_available()
     bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
     targets = data.generation_targets()[: config.eval_examples]
-    evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens,
-                                    artifact_type=data.artifact_type, language=data.language)
+    evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
     curve = Curve()
     progress({"type": "status", "message": "measuring the base model", "percentage": 1})
     base_metrics = evaluator.evaluate(model)

@@ -27,8 +27,8 @@ BASE = "base"
 
 def _validator() -> Callable[..., Any] | None:
     try:
-        from ..signals.validity import validate  # type: ignore[import-not-found]
-    except ImportError:
+        from ..signals.validate import validate
+    except ImportError:  # the parsers are optional; validity is then unknown
         return None
     return validate
 
@@ -52,15 +52,12 @@ def _is_valid(result: Any) -> bool | None:
 class GenerationEvaluator:
     """Greedy generation on validation prompts; similarity to the kept text and validity."""
 
-    def __init__(self, targets: list[tuple[list[dict], str]], tokenizer, *, max_new_tokens: int = 256,
-                 artifact_type: str | None = None, language: str | None = None, batch_size: int = 16) -> None:
-        self.targets = targets
+    def __init__(self, targets: list, tokenizer, *, max_new_tokens: int = 256, batch_size: int = 16) -> None:
+        self.targets = targets  # editloop.training.data.Target
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
-        self.artifact_type = artifact_type
-        self.language = language
         self.batch_size = batch_size
-        self.validate = _validator() if artifact_type else None
+        self.validate = _validator()
 
     def generate(self, model) -> list[str]:
         import torch
@@ -75,8 +72,8 @@ class GenerationEvaluator:
             device = next(model.parameters()).device
             for i in range(0, len(self.targets), self.batch_size):
                 prompts = [
-                    tok.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
-                    for p, _ in self.targets[i : i + self.batch_size]
+                    tok.apply_chat_template(t.prompt, tokenize=False, add_generation_prompt=True)
+                    for t in self.targets[i : i + self.batch_size]
                 ]
                 enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
                 with torch.no_grad():
@@ -95,13 +92,13 @@ class GenerationEvaluator:
         from rapidfuzz.distance import Levenshtein
 
         outputs = self.generate(model)
-        sims = [Levenshtein.normalized_similarity(o, t.strip()) for o, (_, t) in zip(outputs, self.targets)]
+        sims = [Levenshtein.normalized_similarity(o, t.text.strip()) for o, t in zip(outputs, self.targets)]
         metrics: dict[str, Any] = {"similarity": sum(sims) / max(len(sims), 1), "n": len(sims), "validity": None}
         if self.validate is not None:
             verdicts = []
-            for o in outputs:
+            for o, t in zip(outputs, self.targets):
                 try:
-                    verdicts.append(_is_valid(self.validate(o, self.artifact_type, self.language)))
+                    verdicts.append(_is_valid(self.validate(o, t.artifact_type or "", t.language)))
                 except Exception as exc:  # a validator problem must not fail the run
                     log.warning("validator failed: %s", exc)
                     verdicts.append(None)
