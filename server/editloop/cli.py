@@ -113,6 +113,110 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _home(args: argparse.Namespace):
+    from .paths import data_dir
+
+    return data_dir(getattr(args, "data_dir", None))
+
+
+def _bar(event: dict[str, Any]) -> None:
+    pct = event.get("percentage")
+    if pct is None:
+        if event.get("message"):
+            print(f"\r{event['message'][:100]:<100}", file=sys.stderr)
+        return
+    width = 30
+    done = int(width * min(100, max(0, pct)) / 100)
+    loss = f" loss {float(event['loss']):.3f}" if event.get("loss") is not None else ""
+    msg = (event.get("message") or "")[:40]
+    print(f"\r[{'#' * done}{'.' * (width - done)}] {pct:5.1f}%{loss} {msg:<40}", end="", file=sys.stderr, flush=True)
+
+
+@command("train")
+def cmd_train(args: argparse.Namespace) -> int:
+    from .training.jobs import cancel_run, start_run, wait_run
+
+    home = _home(args)
+    run_id = start_run(home, method=args.method, artifact_type=args.artifact_type, search=args.search, base_model=args.base_model or "", settings={"threads": args.threads})
+    print(f"run {run_id} started (Ctrl-C cancels it)", file=sys.stderr)
+    try:
+        status = wait_run(home, run_id, callback=_bar)
+    except KeyboardInterrupt:
+        print(f"\ncancelling {run_id} ...", file=sys.stderr)
+        print(json.dumps(cancel_run(home, run_id)))
+        return 130
+    print(file=sys.stderr)
+    metrics = status.get("metrics") or {}
+    print(json.dumps({"runId": run_id, "status": status["status"], "promoted": status["promoted"], "reason": status.get("reason"), "metrics": {k: v for k, v in metrics.items() if k != "curve"}}, indent=2))
+    if status["status"] != "succeeded":
+        raise EditloopError(f"run {run_id} {status['status']}: {status.get('error') or status.get('reason') or 'see runs/' + run_id + '/train.log'}")
+    return 0
+
+
+@command("runs")
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .training.jobs import list_runs, recover
+
+    store = _store(args)
+    recover(store)
+    runs = list_runs(store)
+    if args.json:
+        print(json.dumps(runs, indent=2, default=str))
+        return 0
+    if not runs:
+        print("no runs yet: `editloop train` starts one")
+    for r in runs:
+        m = r.get("metrics") or {}
+        val = m.get("valSimilarity", m.get("val_similarity"))
+        print(f"{r['id']}  {r['method']:<5} {r['status']:<10} {'promoted' if r.get('promoted') else '        '}  "
+              f"val similarity {val if val is not None else '-'}  {r.get('reason') or ''}")
+    return 0
+
+
+@command("promote")
+def cmd_promote(args: argparse.Namespace) -> int:
+    from .training.tracker import promote
+
+    store = _store(args)
+    run = promote(store, None if args.run == "base" else args.run, artifact_type=args.artifact_type)
+    print(f"promoted {run['id']}" if run else "the base model is in use again")
+    return 0
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace) -> int:
+    from .curation import export
+
+    n = export(_store(args), args.format, args.output, artifact_type=args.artifact_type)
+    print(f"wrote {n} rows to {args.output}")
+    return 0
+
+
+@command("batch")
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .curation import build_batch
+
+    batch = build_batch(_store(args), artifact_type=args.artifact_type, method=args.method)
+    print(json.dumps(batch.result()))
+    return 0
+
+
+@command("model")
+def cmd_model(args: argparse.Namespace) -> int:
+    from .training.base_model import build_base_model, stderr_progress
+
+    out = build_base_model(args.output, seed=args.seed, preset=args.preset, progress=stderr_progress)
+    print(f"built {out}")
+    return 0
+
+
+@command("demo")
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(quick=args.quick, home=args.data_dir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="editloop", description="Capture how you fix AI output; train a model on it.")
     p.add_argument("--version", action="version", version=f"editloop {__version__}")
@@ -131,6 +235,38 @@ def build_parser() -> argparse.ArgumentParser:
     g = s.add_mutually_exclusive_group()
     g.add_argument("--uri", help="forget one document (its URI as the editor sends it)")
     g.add_argument("--all", action="store_true", help="forget everything")
+    s = sub.add_parser("train", help="Train now: fine-tune on the captured events (a separate process; Ctrl-C cancels)")
+    s.add_argument("--method", default="auto", choices=["auto", "sft", "dpo", "kto"])
+    s.add_argument("--search", type=int, default=0, metavar="N", help="run N Optuna trials first")
+    s.add_argument("--artifact-type")
+    s.add_argument("--base-model", help="a Hugging Face id or folder (default: editloop.training.baseModel, else the embedded model)")
+    s.add_argument("--threads", type=int, default=1)
+
+    s = sub.add_parser("runs", help="list training runs")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("promote", help="make RUN the model that writes suggestions (`base` rolls back)")
+    s.add_argument("run")
+    s.add_argument("--artifact-type")
+
+    s = sub.add_parser("export", help="write the dataset as JSONL")
+    s.add_argument("--format", required=True, choices=["sft", "dpo", "kto", "openai"])
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--artifact-type")
+
+    s = sub.add_parser("batch", help="build and record a training batch")
+    s.add_argument("--method", default="auto")
+    s.add_argument("--artifact-type")
+
+    s = sub.add_parser("model", help="build the embedded default base model")
+    s.add_argument("action", choices=["build"])
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--preset", default="default", choices=["default", "tiny"])
+
+    s = sub.add_parser("demo", help="the whole loop on the embedded model, in a real language-server session")
+    s.add_argument("--quick", action="store_true", help="fewer events (a smoke test, a minute or two)")
+
     s = sub.add_parser("bench", help="run a benchmark and write its table into docs/benchmarks.md")
     s.add_argument("which", choices=["system", "learning"])
     s.add_argument("--quick", action="store_true", help="a short end-to-end run that proves the benchmark works (numbers not reported)")

@@ -133,12 +133,13 @@ class EditloopServer(LanguageServer):
 
 def create_server(*, manual_clock: bool = False) -> EditloopServer:
     server = EditloopServer(manual_clock=manual_clock)
-    from . import commands, documents, features  # noqa: F401 - registering handlers
+    from . import commands, documents, features, training  # noqa: F401 - registering handlers
 
     documents.register(server)
     commands.register(server)
     commands.register_generation(server)
     features.register(server)
+    training.register(server)
     return server
 
 

@@ -30,6 +30,8 @@ class ServerSession:
         self.notifications: list[tuple[str, Any]] = []
         self._stderr_task: asyncio.Task[None] | None = None
         self.stderr_tail: list[str] = []
+        self.progress: list[Any] = []
+        self.finished: dict[str, asyncio.Future[Any]] = {}
 
     async def __aenter__(self) -> "ServerSession":
         await self.start()
@@ -41,7 +43,10 @@ class ServerSession:
     async def start(self) -> types.InitializeResult:
         cmd = [sys.executable, "-m", "editloop", "serve"] + (["--manual-clock"] if self.manual_clock else [])
         for method in ("editloop/regions", "editloop/runFinished"):
-            self.client.feature(method)(lambda params, m=method: self.notifications.append((m, params)))
+            self.client.feature(method)(lambda params, m=method: self._notified(m, params))
+        self.client.feature(types.WORKSPACE_APPLY_EDIT)(self._apply_edit)
+        self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda params: None)
+        self.client.feature(types.PROGRESS)(lambda params: self.progress.append(_plain(params.value)))
         env = {**os.environ, **(self.env or {})}
         await self.client.start_io(*cmd, env=env)
         self._stderr_task = asyncio.create_task(self._drain_stderr())
@@ -50,6 +55,29 @@ class ServerSession:
         )
         self.client.initialized(types.InitializedParams())
         return result
+
+    def _notified(self, method: str, params: Any) -> None:
+        self.notifications.append((method, params))
+        if method == "editloop/runFinished":
+            fut = self.finished.setdefault(params.runId, asyncio.get_running_loop().create_future())
+            if not fut.done():
+                fut.set_result(_plain(params))
+
+    async def wait_run(self, run_id: str, timeout: float = 900) -> dict[str, Any]:
+        fut = self.finished.setdefault(run_id, asyncio.get_running_loop().create_future())
+        return await asyncio.wait_for(fut, timeout)
+
+    def _apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        """Apply the server's edit the way an editor does: change the text, report it with didChange."""
+        changes = params.edit.changes or {}
+        for uri, edits in changes.items():
+            if uri not in self.texts:
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason=f"{uri} is not open")
+            for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+                start = _offset(self.texts[uri], e.range.start)
+                end = _offset(self.texts[uri], e.range.end)
+                self.replace(uri, start, end, e.new_text)
+        return types.ApplyWorkspaceEditResult(applied=True)
 
     async def _drain_stderr(self) -> None:
         proc = self.client._server
@@ -130,6 +158,19 @@ def _pos(text: str, offset: int) -> types.Position:
     line = head.count("\n")
     col_text = head[head.rfind("\n") + 1 :]
     return types.Position(line, len(col_text.encode("utf-16-le")) // 2)
+
+
+def _offset(text: str, pos: types.Position) -> int:
+    """LSP position (UTF-16) -> offset in ``text``."""
+    lines = text.split("\n")
+    off = sum(len(line) + 1 for line in lines[: pos.line])
+    line = lines[pos.line] if pos.line < len(lines) else ""
+    units = 0
+    for i, ch in enumerate(line):
+        if units >= pos.character:
+            return off + i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return off + len(line)
 
 
 def _plain(value: Any) -> Any:

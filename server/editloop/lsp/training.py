@@ -1,0 +1,148 @@
+"""Train now from the editor: start a run (a separate process), relay its progress as
+`$/progress`, cancel it, and announce `editloop/runFinished`. Also batches and exports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..errors import EditloopError, InvalidArgument
+from .args import get, lsp_errors, one_object
+
+if TYPE_CHECKING:
+    from .server import EditloopServer
+
+log = logging.getLogger(__name__)
+METHODS = ("auto", "sft", "dpo", "kto")
+
+
+def _progress_message(event: dict[str, Any]) -> str:
+    parts = [event.get("message") or event.get("stage") or ""]
+    if event.get("step") is not None and event.get("total") is not None:
+        parts.append(f"step {event['step']}/{event['total']}")
+    if event.get("loss") is not None:
+        parts.append(f"loss {float(event['loss']):.3f}")
+    return " · ".join(p for p in parts if p)
+
+
+async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
+    """Follow the run's progress file and report it to the client until the run finishes."""
+    from ..training.jobs import cancel_run, iter_progress
+
+    loop = asyncio.get_running_loop()
+    token = f"editloop-train-{run_id}-{uuid.uuid4().hex[:6]}"
+    has_progress = False
+    try:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"Editloop: training {run_id}", cancellable=True, message=f"run {run_id} starting", percentage=0))
+        has_progress = True
+    except Exception:  # noqa: BLE001 - a client without work-done progress still gets runFinished
+        log.info("client did not accept a progress token; relaying runFinished only")
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def follow() -> None:
+        try:
+            for event in iter_progress(home, run_id):
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        except Exception as exc:  # noqa: BLE001
+            loop.call_soon_threadsafe(queue.put_nowait, {"type": "finished", "runId": run_id, "status": "failed", "metrics": {}, "error": str(exc)})
+
+    loop.run_in_executor(ls.thread_pool, follow)
+    cancel_sent = False
+    while True:
+        try:
+            event = await asyncio.wait_for(queue.get(), timeout=0.5)
+        except asyncio.TimeoutError:
+            event = None
+        fut = ls.protocol.progress.tokens.get(token) if has_progress else None
+        if fut is not None and fut.cancelled() and not cancel_sent:
+            cancel_sent = True
+            await loop.run_in_executor(ls.thread_pool, lambda: cancel_run(home, run_id))
+        if event is None:
+            continue
+        if event.get("type") == "finished":
+            if has_progress:
+                ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"run {run_id} {event.get('status')}"))
+            ls.protocol.notify("editloop/runFinished", {"runId": run_id, "status": event.get("status"), "metrics": event.get("metrics") or {}, "error": event.get("error")})
+            return
+        if has_progress and event.get("percentage") is not None:
+            pct = max(0, min(100, int(event["percentage"])))
+            ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"{run_id}: {_progress_message(event)}", percentage=pct, cancellable=True))
+
+
+def register(server: "EditloopServer") -> None:
+    @server.command("editloop.train")
+    @lsp_errors
+    async def train(ls, *args: Any) -> dict[str, Any]:
+        from ..training.jobs import start_run
+
+        a = one_object(args, "editloop.train")
+        method = get(a, "method", str, required=False, default="auto")
+        if method not in METHODS:
+            raise InvalidArgument(f"method must be one of {', '.join(METHODS)}")
+        search = get(a, "search", int, required=False, default=0)
+        home = str(ls.capture.store.home)
+        settings = {"threads": ls.settings.training_threads}
+        loop = asyncio.get_running_loop()
+        run_id = await loop.run_in_executor(
+            ls.thread_pool,
+            lambda: start_run(home, method=method, artifact_type=get(a, "artifactType", str, required=False), search=search, base_model=ls.settings.training_base_model, settings=settings),
+        )
+        loop.create_task(relay(ls, run_id, home))
+        return {"runId": run_id}
+
+    @server.command("editloop.cancel")
+    @lsp_errors
+    async def cancel(ls, *args: Any) -> dict[str, Any]:
+        from ..training.jobs import cancel_run
+
+        run_id = get(one_object(args, "editloop.cancel"), "runId", str)
+        home = str(ls.capture.store.home)
+        return await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: cancel_run(home, run_id))
+
+    @server.command("editloop.runs")
+    @lsp_errors
+    def runs(ls, *args: Any) -> dict[str, Any]:
+        from ..training.jobs import list_runs, recover
+
+        one_object(args, "editloop.runs")
+        recover(ls.capture.store)
+        return {"runs": list_runs(ls.capture.store)}
+
+    @server.command("editloop.buildBatch")
+    @lsp_errors
+    async def build_batch(ls, *args: Any) -> dict[str, Any]:
+        from ..curation import build_batch as build
+
+        a = one_object(args, "editloop.buildBatch")
+        artifact_type = get(a, "artifactType", str, required=False)
+        method = get(a, "method", str, required=False, default="auto")
+        store = ls.capture.store
+        batch = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: build(store, artifact_type=artifact_type, method=method))
+        return batch.result()
+
+    @server.command("editloop.export")
+    @lsp_errors
+    async def export(ls, *args: Any) -> dict[str, Any]:
+        from pathlib import Path
+
+        from ..curation import FORMATS
+        from ..curation import export as do_export
+
+        a = one_object(args, "editloop.export")
+        fmt = get(a, "format", str)
+        if fmt not in FORMATS:
+            raise InvalidArgument(f"format must be one of {', '.join(FORMATS)}")
+        path = Path(get(a, "path", str)).expanduser()
+        if not path.is_absolute():
+            raise InvalidArgument("path must be absolute")
+        store = ls.capture.store
+        n = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: do_export(store, fmt, path, artifact_type=get(a, "artifactType", str, required=False)))
+        return {"path": str(path), "rows": n}
+
+
+__all__ = ["register", "relay", "EditloopError"]
