@@ -78,7 +78,10 @@ class TrainConfig:
             "LLMs 2e-4; DPO/KTO ten times lower)."
         },
     )
-    epochs: float = field(default=10.0, metadata={"help": "Maximum number of epochs (early stopping may end sooner)."})
+    epochs: float = field(default=10.0, metadata={"help": "Maximum SFT epochs (early stopping may end sooner)."})
+    preference_epochs: float = field(
+        default=3.0, metadata={"help": "Maximum DPO/KTO epochs (preference pairs are separated fast; more hurts)."}
+    )
     batch_size: int = field(default=8, metadata={"help": "Per-device batch size (KTO needs at least 2)."})
     gradient_accumulation_steps: int | None = field(
         default=None, metadata={"help": "None: 1 on the CPU, enough for an effective batch of 16 on a GPU."}
@@ -94,8 +97,11 @@ class TrainConfig:
     )
     beta: float = field(default=0.1, metadata={"help": "DPO/KTO beta: higher stays closer to the reference model."})
     min_dpo_pairs: int = field(default=20, metadata={"help": "auto: the fewest edit pairs for which DPO is tried."})
-    max_new_tokens: int = field(default=256, metadata={"help": "Generation length for the validation metrics."})
-    eval_examples: int = field(default=48, metadata={"help": "At most this many validation rows are generated per evaluation."})
+    max_new_tokens: int = field(
+        default=256,
+        metadata={"help": "Generation cap for the validation metrics (also capped at 1.3x the longest target)."},
+    )
+    eval_examples: int = field(default=32, metadata={"help": "At most this many validation rows are generated per evaluation."})
     seed: int = field(default=0, metadata={"help": "Seed for data order, initialisation and search."})
     use_best_params: bool = field(
         default=True, metadata={"help": "Start from the best hyper-parameters an earlier search stored for this artifact type."}
@@ -126,6 +132,8 @@ class TrainConfig:
     def with_params(self, params: Mapping[str, Any]) -> "TrainConfig":
         """A copy with searched hyper-parameters applied (``lora_r``, ``lora_alpha`` go into ``lora``)."""
         params = dict(params)
+        if "epochs" in params and self.method in ("dpo", "kto"):
+            params["preference_epochs"] = params.pop("epochs")
         lora = dataclasses.replace(
             self.lora, r=params.pop("lora_r", self.lora.r), alpha=params.pop("lora_alpha", self.lora.alpha)
         )

@@ -106,7 +106,7 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
     steps_per_epoch = max(1, -(-n_train // (batch * res.gradient_accumulation_steps)))
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),
-        num_train_epochs=config.epochs,
+        num_train_epochs=config.epochs if method == "sft" else config.preference_epochs,
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=batch,
         gradient_accumulation_steps=res.gradient_accumulation_steps,
@@ -231,7 +231,9 @@ def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: li
     stopped_early = state.global_step < state.max_steps
     path = out_dir / "stages" / method
     trainer.save_model(str(path))  # the best checkpoint (load_best_model_at_end); PEFT: the adapter only
-    shutil.rmtree(out_dir / "checkpoints" / method, ignore_errors=True)
+    trainer.accelerator.wait_for_everyone()  # the next stage loads it on every rank
+    if trainer.accelerator.is_main_process:
+        shutil.rmtree(out_dir / "checkpoints" / method, ignore_errors=True)
     if tracker.best is None:
         raise EditloopError(f"{method.upper()} stopped before its first evaluation")
     return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes)
@@ -306,6 +308,10 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
             reason += f"; {later.method.upper()} discarded ({why})"
 
     artifact = out_dir / "adapter"
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:  # under `accelerate launch`, rank 0 keeps the result
+        return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
     if artifact.exists():
         shutil.rmtree(artifact)
     shutil.move(str(chosen.path), str(artifact))

@@ -55,7 +55,8 @@ class GenerationEvaluator:
     def __init__(self, targets: list, tokenizer, *, max_new_tokens: int = 256, batch_size: int = 16) -> None:
         self.targets = targets  # editloop.training.data.Target
         self.tokenizer = tokenizer
-        self.max_new_tokens = max_new_tokens
+        longest = max((len(tokenizer(t.text, add_special_tokens=False)["input_ids"]) for t in targets), default=0)
+        self.max_new_tokens = max(8, min(max_new_tokens, int(longest * 1.3) + 8))
         self.batch_size = batch_size
         self.validate = _validator()
 
