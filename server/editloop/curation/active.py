@@ -30,14 +30,17 @@ UncertaintyFn = Callable[[list[dict]], Sequence[float]]
 
 
 def reward_uncertainty(events: Sequence[Ev]) -> list[float]:
-    by_group: dict[str, list[float]] = defaultdict(list)
-    for ev in events:
-        by_group[ev.group].append(ev.reward)
-    var = {}
-    for g, rs in by_group.items():
-        m = sum(rs) / len(rs)
-        var[g] = sum((r - m) ** 2 for r in rs) / len(rs)
-    return [0.5 * 4 * ev.reward * (1 - ev.reward) + 0.5 * min(1.0, 4 * var[ev.group]) for ev in events]
+    import numpy as np
+
+    if not events:
+        return []
+    ids: dict[str, int] = {}
+    g = np.fromiter((ids.setdefault(ev.group, len(ids)) for ev in events), dtype=np.int64, count=len(events))
+    r = np.fromiter((ev.reward for ev in events), dtype=np.float64, count=len(events))
+    n = np.bincount(g)
+    mean = np.bincount(g, weights=r) / n
+    var = np.bincount(g, weights=(r - mean[g]) ** 2) / n
+    return (0.5 * 4 * r * (1 - r) + 0.5 * np.minimum(1.0, 4 * var[g])).tolist()
 
 
 def quality(ev: Ev) -> float:
@@ -67,12 +70,18 @@ def prefilter(events: Sequence[Ev], config: CurationConfig) -> list[Ev]:
     events = list(events)
     if not config.active:
         return sorted(events, key=lambda e: (-e.ts, -e.id))[: config.active_pool_max]
+    import numpy as np
+
     u0 = reward_uncertainty(events)
     for u, ev in zip(u0, events):
         ev.extra["uncertainty"] = u
-    pre = [config.active_uncertainty_weight * u + config.active_quality_weight * quality(ev) for u, ev in zip(u0, events)]
-    order = sorted(range(len(events)), key=lambda i: (-pre[i], -events[i].ts, events[i].id))
-    return [events[i] for i in order[: config.active_pool_max]]
+    pre = config.active_uncertainty_weight * np.asarray(u0) + config.active_quality_weight * np.fromiter(
+        map(quality, events), dtype=np.float64, count=len(events))
+    # best first; ties: newest first, then lower id (lexsort: last key is primary)
+    ts = np.fromiter((ev.ts for ev in events), dtype=np.float64, count=len(events))
+    eid = np.fromiter((ev.id for ev in events), dtype=np.int64, count=len(events))
+    order = np.lexsort((eid, -ts, -np.round(pre, 9)))[: config.active_pool_max]
+    return [events[i] for i in order.tolist()]
 
 
 def select(
@@ -121,5 +130,6 @@ def select(
         chosen.append(cands[i])
         scores[cands[i].id] = {"uncertainty": round(float(unc[i]), 4), "quality": round(float(qual[i]), 4),
                                "diversity": round(float(dist[i]), 4)}
-        dist = np.minimum(dist, np.clip(1.0 - vecs @ vecs[i], 0.0, 1.0))
+        # einsum: no BLAS thread pool (which stalls under load on small machines)
+        dist = np.minimum(dist, np.clip(1.0 - np.einsum("ij,j->i", vecs, vecs[i]), 0.0, 1.0))
     return chosen, scores

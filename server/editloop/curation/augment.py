@@ -9,8 +9,9 @@ Two transforms, both keeping prompt and output consistent:
   blocks; SQL ``CREATE TABLE`` statements without a foreign-key ordering dependency). Only for a
   single output (SFT / KTO rows): a DPO pair is never reordered on one side only.
 
-Every output that was valid before must still validate (mmdr for Mermaid, tree-sitter for SQL
-and Python), and the first output (the positive) must be valid; otherwise no variant. Artifact
+The first output (the positive) must validate after the transform, and every other output
+that was valid before must still validate (mmdr for Mermaid, tree-sitter for SQL and Python);
+otherwise no variant. A Mermaid render costs 5-30 ms, so each variant costs one validation. Artifact
 types without a validator are never augmented. Variants are rows marked ``synthetic``: they go to
 train only, never to validation.
 """
@@ -97,9 +98,8 @@ def variants(
     kind = kind_of(artifact_type, language)
     check = validator_for(artifact_type, language)
     texts = list(texts)
-    if kind is None or check is None or not texts or check(texts[0]) is not None:
+    if kind is None or check is None or not texts:
         return []
-    was_valid = [True] + [check(t) is None for t in texts[1:]]
     makers = [k for k in kinds if k in KINDS]
     out: list[Variant] = []
     seen = {(prompt, tuple(texts))}
@@ -110,8 +110,10 @@ def variants(
         v = (_rename_variant if maker == "rename" else _reorder_variant)(kind, prompt, texts, rng)
         if v is None or (v.prompt, v.texts) in seen:
             continue
-        if any(ok and check(t) is not None for ok, t in zip(was_valid, v.texts)):
+        if check(v.texts[0]) is not None:  # the positive must validate (so its source did too)
             continue
+        if any(check(new) is not None and check(old) is None for old, new in zip(texts[1:], v.texts[1:])):
+            continue  # a negative that was valid must stay valid
         seen.add((v.prompt, v.texts))
         out.append(v)
     return out

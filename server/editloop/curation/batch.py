@@ -31,7 +31,7 @@ from .batchsize import batch_size, recent_metric, trend_score
 from .config import CurationConfig
 from .curriculum import Curriculum, difficulties
 from .dedupe import check_leakage, dedupe
-from .events import Ev, load_events, normalize_prompt
+from .events import Ev, load_events, normalize_prompt, stable_hash
 from .format import assistant, messages
 from .groups import assign_groups
 from .hardneg import cluster_failures, is_failure
@@ -87,13 +87,26 @@ class Batch:
         return Dataset.from_list(rows)
 
 
-def _useful(ev: Ev, method: str, config: CurationConfig) -> bool:
-    pos, neg = positive_text(ev, config), negative_text(ev, config)
+def _useful(ev: Ev, method: str) -> bool:
+    """Cheap test whether ``ev`` can give a row for ``method`` (rows.py decides exactly)."""
     if method == "sft":
-        return pos is not None
+        return ev.action != "reject" or (bool(ev.final.strip()) and ev.final != ev.original)
     if method == "dpo":
-        return (pos is not None and neg is not None) or ev.action == "reject"
-    return pos is not None or neg is not None
+        return ev.action != "accept"
+    return True
+
+
+def _cap_validation(events: list[Ev], per_type: int) -> list[Ev]:
+    """At most ``per_type`` validation events per artifact type, chosen by a hash of the event id:
+    the subset only changes when a new event hashes below the current ones, so runs stay comparable."""
+    by_type: dict[str, list[Ev]] = {}
+    for ev in events:
+        by_type.setdefault(ev.artifact_type, []).append(ev)
+    keep: set[int] = set()
+    for evs in by_type.values():
+        evs.sort(key=lambda e: stable_hash(f"val:{e.id}"))
+        keep.update(e.id for e in evs[:per_type])
+    return [ev for ev in events if ev.id in keep]
 
 
 def _choose(cands: list[Ev], k: int, config: CurationConfig, uncertainty_fn, store) -> tuple[list[Ev], dict]:
@@ -142,7 +155,7 @@ def _augment(rows: dict[str, list[tuple[Row, Meta]]], by_id: dict[int, Ev], val_
     added = 0
     for method in ("sft", "dpo"):
         real = [(r, m) for r, m in rows[method] if not m.get("synthetic") and not m.get("copy")]
-        cap = int(config.augment_max_fraction * len(real))
+        cap = min(config.augment_max_rows, int(config.augment_max_fraction * len(real)))
         made: list[tuple[Row, Meta]] = []
         for row, m in real:
             if len(made) >= cap:
@@ -195,11 +208,12 @@ def build_batch(
     if config.dedupe:
         events, dd = dedupe(events, near=False)
 
-    pool = [ev for ev in events if ev.split == TRAIN and _useful(ev, method, config)]
+    pool = [ev for ev in events if ev.split == TRAIN and _useful(ev, method)]
     val_events = [ev for ev in events if ev.split == VALIDATION]
     if config.dedupe:
         val_events, dd_val = dedupe(val_events, near=True)
         dd["near"] += dd_val["near"]
+    val_events = _cap_validation(val_events, config.val_max_per_type)
     seen = trained_event_ids(store)
     fresh = [ev for ev in pool if ev.id not in seen]
     replay = [ev for ev in pool if ev.id in seen]

@@ -48,7 +48,7 @@ class CurationConfig:
     )
     near_duplicate_threshold: float = field(
         default=0.8,
-        metadata={"help": "Jaccard similarity of prompt word shingles above which two prompts share a split group."},
+        metadata={"help": "Jaccard similarity of prompt word sets at or above which two prompts share a split group."},
     )
     # -- rows --------------------------------------------------------------------------------------
     min_edit_chars: int = field(
@@ -99,6 +99,9 @@ class CurationConfig:
     augment_per_row: int = field(default=1, metadata={"help": "Synthetic variants tried per train row."})
     augment_kinds: tuple[str, ...] = field(
         default=("rename", "reorder"), metadata={"help": "Transforms to use: 'rename' (entities), 'reorder' (statements)."}
+    )
+    augment_max_rows: int = field(
+        default=16, metadata={"help": "Synthetic rows per method at most (each costs a validation: a Mermaid render is 5-30 ms)."}
     )
     augment_max_fraction: float = field(default=0.5, metadata={"help": "Synthetic rows at most this share of real train rows."})
     # -- reproducibility ---------------------------------------------------------------------------

@@ -6,14 +6,14 @@ One SQL query reads every eligible event: events of regions marked ``lost`` are 
 
 from __future__ import annotations
 
-import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import Store, parse_iso
+from ..store import Store
 
-_WORD = re.compile(r"[a-z0-9]+")
+# ASCII punctuation and control characters become spaces; letters and digits (any script) stay.
+_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 
 
 @dataclass(slots=True)
@@ -54,7 +54,7 @@ _COLUMNS = (
 def load_events(store: Store, artifact_type: str | None = None) -> list[Ev]:
     """Every event that may be used for training, oldest first (lost regions excluded)."""
     sql = (
-        f"SELECT {_COLUMNS} FROM events e LEFT JOIN regions r ON r.id = e.region_id "
+        f"SELECT {_COLUMNS}, (julianday(e.created_at) - 2440587.5) * 86400.0 FROM events e LEFT JOIN regions r ON r.id = e.region_id "
         "WHERE (r.status IS NULL OR r.status != 'lost')"
     )
     args: list[Any] = []
@@ -65,31 +65,20 @@ def load_events(store: Store, artifact_type: str | None = None) -> list[Ev]:
     with store.lock:
         rows = store.db.conn.execute(sql, args).fetchall()
     out = []
-    ts_cache: dict[str, float] = {}
+    norm_cache: dict[str, str] = {}
     for r in rows:
-        ev = Ev(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", float(r[8] or 0.0),
-                float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14])
-        ts = ts_cache.get(ev.created_at)
-        if ts is None:
-            ts = ts_cache[ev.created_at] = _parse_ts(ev.created_at)
-        ev.ts = ts
-        ev.norm_prompt = normalize_prompt(ev.prompt)
-        out.append(ev)
+        prompt = r[5] or ""
+        norm = norm_cache.get(prompt)
+        if norm is None:
+            norm = norm_cache[prompt] = normalize_prompt(prompt)
+        out.append(Ev(r[0], r[1], r[2], r[3], r[4], prompt, r[6] or "", r[7] or "", float(r[8] or 0.0),
+                      float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14], round(r[15] or 0.0, 3), norm))
     return out
-
-
-def _parse_ts(text: str) -> float:
-    try:
-        return parse_iso(text)
-    except ValueError:
-        import datetime as _dt
-
-        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def normalize_prompt(text: str) -> str:
     """Lower case, words only: prompts that differ in case, spacing or punctuation are one prompt."""
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(text.lower().translate(_NON_WORD).split())
 
 
 def normalize_text(text: str) -> str:

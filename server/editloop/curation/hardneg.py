@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from difflib import SequenceMatcher
 from typing import Any, Sequence
+
+from rapidfuzz.distance import Levenshtein
 
 from ..store import Store
 from .events import Ev
@@ -55,7 +56,8 @@ def _message(raw: str | None) -> str | None:
 def edit_categories(original: str, final: str) -> str:
     a, b = original.splitlines(), final.splitlines()
     cats: set[str] = set()
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op in Levenshtein.opcodes(a, b):  # over lines (rapidfuzz compares any hashable sequence)
+        tag, i1, i2, j1, j2 = op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end
         if tag == "insert":
             cats.add("added-lines")
         elif tag == "delete":

@@ -37,6 +37,8 @@ def _squash(text: str) -> str:
 
 def is_real_edit(original: str, final: str, min_chars: int) -> bool:
     """True when the edit changes at least ``min_chars`` characters other than whitespace."""
+    if original == final:
+        return False
     a, b = _squash(original), _squash(final)
     if a == b:
         return False
@@ -73,34 +75,44 @@ def _meta(ev: Ev, kind: str, weight: float, **more: Any) -> Meta:
     return m
 
 
-def build_rows(events: list[Ev], config: CurationConfig, now: float, *, cross_pairs: bool | None = None) -> dict[str, list[tuple[Row, Meta]]]:
-    """Rows for every method from ``events`` (one split's events)."""
-    out: dict[str, list[tuple[Row, Meta]]] = {m: [] for m in METHODS}
+def build_rows(
+    events: list[Ev], config: CurationConfig, now: float, *, cross_pairs: bool | None = None, with_meta: bool = True
+) -> dict[str, list[tuple[Row, Meta | None]]]:
+    """Rows for every method from ``events`` (one split's events); ``with_meta=False`` skips
+    weights and metadata (export)."""
+    out: dict[str, list[tuple[Row, Meta | None]]] = {m: [] for m in METHODS}
     pos_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
     neg_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
+    prompts: dict[tuple, list[dict[str, str]]] = {}
     for ev in events:
-        prompt = messages(ev.artifact_type, ev.prompt, ev.language)
+        key = (ev.artifact_type, ev.prompt, ev.language)
+        prompt = None if with_meta else prompts.get(key)  # export shares one list per prompt; batches never do
+        if prompt is None:
+            prompt = prompts[key] = messages(ev.artifact_type, ev.prompt, ev.language)
         pos = positive_text(ev, config)
         neg = negative_text(ev, config)
-        user_text = ev.action != "accept"
         if pos is not None:
-            w = row_weight(ev, user_text=user_text, good=True, now=now, config=config)
-            out["sft"].append(({"prompt": prompt, "completion": assistant(pos)}, _meta(ev, "sft", w)))
-            out["kto"].append(({"prompt": prompt, "completion": assistant(pos), "label": True}, _meta(ev, "kto_pos", w)))
+            completion = assistant(pos)
+            m_sft = m_kto = None
+            if with_meta:
+                w = row_weight(ev, user_text=ev.action != "accept", good=True, now=now, config=config)
+                m_sft, m_kto = _meta(ev, "sft", w), _meta(ev, "kto_pos", w)
+            out["sft"].append(({"prompt": prompt, "completion": completion}, m_sft))
+            out["kto"].append(({"prompt": prompt, "completion": completion, "label": True}, m_kto))
             pos_by_group[ev.group].append((ev, pos))
         if neg is not None:
-            w = row_weight(ev, user_text=False, good=False, now=now, config=config)
-            out["kto"].append(({"prompt": prompt, "completion": assistant(neg), "label": False}, _meta(ev, "kto_neg", w)))
+            m = _meta(ev, "kto_neg", row_weight(ev, user_text=False, good=False, now=now, config=config)) if with_meta else None
+            out["kto"].append(({"prompt": prompt, "completion": assistant(neg), "label": False}, m))
             neg_by_group[ev.group].append((ev, neg))
         if pos is not None and neg is not None:
-            w = row_weight(ev, user_text=True, good=True, now=now, config=config)
-            out["dpo"].append(({"prompt": prompt, "chosen": assistant(pos), "rejected": assistant(neg)}, _meta(ev, "dpo", w)))
+            m = _meta(ev, "dpo", row_weight(ev, user_text=True, good=True, now=now, config=config)) if with_meta else None
+            out["dpo"].append(({"prompt": prompt, "chosen": assistant(pos), "rejected": assistant(neg)}, m))
     if config.cross_pairs if cross_pairs is None else cross_pairs:
-        out["dpo"].extend(_cross_pairs(pos_by_group, neg_by_group, config, now))
+        out["dpo"].extend(_cross_pairs(pos_by_group, neg_by_group, config, now, with_meta))
     return out
 
 
-def _cross_pairs(pos_by_group, neg_by_group, config: CurationConfig, now: float) -> list[tuple[Row, Meta]]:
+def _cross_pairs(pos_by_group, neg_by_group, config: CurationConfig, now: float, with_meta: bool = True) -> list[tuple[Row, Meta | None]]:
     """Kept output of one event vs a rejected output of another event with a near-identical prompt."""
     pairs = []
     for group, negs in neg_by_group.items():
@@ -109,20 +121,23 @@ def _cross_pairs(pos_by_group, neg_by_group, config: CurationConfig, now: float)
             continue
         made = 0
         for pev, ptext in reversed(poss):  # newest kept outputs first
+            if made >= config.max_cross_pairs_per_group:
+                break
             for nev, ntext in reversed(negs):
                 if made >= config.max_cross_pairs_per_group:
                     break
                 if nev.id == pev.id or nev.action != "reject" or not is_real_edit(ntext, ptext, config.min_edit_chars):
                     continue
-                w = min(
-                    row_weight(pev, user_text=pev.action != "accept", good=True, now=now, config=config),
-                    row_weight(nev, user_text=False, good=False, now=now, config=config),
-                )
                 row = {
                     "prompt": messages(pev.artifact_type, pev.prompt, pev.language),
                     "chosen": assistant(ptext),
                     "rejected": assistant(ntext),
                 }
-                pairs.append((row, _meta(pev, "dpo_cross", w, rejected_event_id=nev.id, synthetic=pev.synthetic or nev.synthetic)))
+                meta = None
+                if with_meta:
+                    w = min(row_weight(pev, user_text=pev.action != "accept", good=True, now=now, config=config),
+                            row_weight(nev, user_text=False, good=False, now=now, config=config))
+                    meta = _meta(pev, "dpo_cross", w, rejected_event_id=nev.id, synthetic=pev.synthetic or nev.synthetic)
+                pairs.append((row, meta))
                 made += 1
     return pairs
