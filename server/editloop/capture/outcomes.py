@@ -29,14 +29,14 @@ def record_outcome(
     if source not in ("explicit", "implicit"):
         raise EditloopError(f"unknown source {source!r}")
     original = region["original"]
-    if rejected or final is None:
-        action, final_text = "reject", final if final is not None else ""
-    else:
-        final_text = final
-        if store.redact_secrets:  # the stored original is redacted: compare like with like
-            from ..signals.redact import redact
+    final_text = final if final is not None else ""
+    if store.redact_secrets and final_text:  # the stored original is redacted: compare (and diff) like with like
+        from ..signals.redact import redact
 
-            final_text, _ = redact(final_text)
+        final_text, _ = redact(final_text)
+    if rejected or final is None:
+        action = "reject"
+    else:
         action = "accept" if final_text == original else "edit"
     created_ts = parse_iso(region["created_at"])
     seconds = max(0.0, now - created_ts)
