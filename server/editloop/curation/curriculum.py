@@ -1,11 +1,13 @@
 """Curriculum: a difficulty score per event, and easy -> hard stages opened by validation progress.
 
-Difficulty in 0..1, a weighted sum of four parts:
+Difficulty in 0..1:
 
-    0.35 * edit size        (1 - similarity: an accept is 0, a rewrite near 1)
-  + 0.25 * length           (output length / the pool's 95th percentile, capped at 1)
-  + 0.20 * invalidity       (1 - validation/100; 0.5 when unknown)
-  + 0.20 * type difficulty  (1 - the artifact type's accept rate in the pool)
+    0.8 * (signals.reward.difficulty(length, similarity, accept rate) - 0.5) / 1.5
+  + 0.2 * invalidity (1 - validation/100; 0.5 when unknown)
+
+where ``editloop.signals.reward.difficulty`` (0.5 .. 2.0, the product's one definition) weighs the
+output's length (log scale), the edit size (1 - similarity; a reject counts as a full rewrite) and
+the artifact type's accept rate in the pool.
 
 :class:`Curriculum` cuts the ordered rows into ``stages`` equal parts. The trainer asks
 :meth:`Curriculum.rows` for what to train on now (all stages opened so far, easiest first) and
@@ -19,24 +21,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Sequence
 
+from ..signals.reward import difficulty
 from .events import Ev
 
 
 def difficulties(events: Sequence[Ev]) -> dict[int, float]:
-    """Event id -> difficulty in 0..1 (relative to this pool)."""
+    """Event id -> difficulty in 0..1."""
     if not events:
         return {}
-    lengths = sorted(len(ev.final or ev.original) for ev in events)
-    scale = max(1, lengths[min(len(lengths) - 1, int(0.95 * len(lengths)))])
     totals = Counter(ev.artifact_type for ev in events)
     accepts = Counter(ev.artifact_type for ev in events if ev.action == "accept")
     out = {}
     for ev in events:
-        edit = 1.0 - max(0.0, min(1.0, ev.similarity)) if ev.action != "reject" else 1.0
-        length = min(1.0, len(ev.final or ev.original) / scale)
+        sim = 0.0 if ev.action == "reject" else ev.similarity
+        base = (difficulty(len(ev.original), similarity=sim, accept_rate=accepts[ev.artifact_type] / totals[ev.artifact_type]) - 0.5) / 1.5
         invalid = 0.5 if ev.validation is None else 1.0 - max(0.0, min(100.0, ev.validation)) / 100.0
-        type_diff = 1.0 - accepts[ev.artifact_type] / totals[ev.artifact_type]
-        out[ev.id] = round(0.35 * edit + 0.25 * length + 0.2 * invalid + 0.2 * type_diff, 6)
+        out[ev.id] = round(0.8 * base + 0.2 * invalid, 6)
     return out
 
 

@@ -1,11 +1,11 @@
 """Near-duplicate prompt groups: events whose prompts say the same thing never straddle the split.
 
 Prompts are first normalized (lower case, words only): identical normalized prompts are one
-group. Distinct normalized prompts are then clustered with MinHash LSH over their word sets
-(24 hashes in 4 bands of 6, vectorized with numpy: pairs above ~0.8 Jaccard collide in some band
-with high probability); a candidate pair is joined when the share of the 24 MinHash values it
-shares (an unbiased estimate of the Jaccard similarity of the word sets) reaches ``threshold``. Groups are the
-connected components (union-find); a group's key is its smallest normalized prompt, so it does
+group. Distinct normalized prompts are then clustered with MinHash LSH over their word bigrams
+(24 hashes in 6 bands of 4, vectorized with numpy: a pair with Jaccard 0.8 collides in some band
+with probability 0.96, one with 0.9 with 0.999); each candidate pair is joined when the exact
+Jaccard similarity of the two bigram sets reaches ``threshold``. Bigrams rather than words:
+templated prompts share most of their words but few word pairs. Groups are the connected components (union-find); a group's key is its smallest normalized prompt, so it does
 not depend on the order of events. Events without a prompt are grouped by their output text.
 """
 
@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from .events import Ev, normalize_text, stable_hash
 
-_BANDS, _ROWS = 4, 6
+_BANDS, _ROWS = 6, 4
 _HASHES = _BANDS * _ROWS
-_PRIME = (1 << 61) - 1
-_MASK = (1 << 31) - 1
 
 
 def shingles(norm_prompt: str) -> frozenset[str]:
-    """The set of words of a normalized prompt (what near-duplicate similarity compares)."""
-    return frozenset(norm_prompt.split())
+    """The word bigrams of a normalized prompt, the first word paired with a start marker."""
+    words = ["\x00"] + norm_prompt.split()
+    return frozenset(a + " " + b for a, b in zip(words, words[1:]))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -48,6 +47,17 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _mix(v):
+    """splitmix64's finalizer: uint64 multiplication wraps, so this scrambles the order of hashes."""
+    import numpy as np
+
+    v = v ^ (v >> np.uint64(30))
+    v = v * np.uint64(0xBF58476D1CE4E5B9)
+    v = v ^ (v >> np.uint64(27))
+    v = v * np.uint64(0x94D049BB133111EB)
+    return v ^ (v >> np.uint64(31))
+
+
 def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     """For distinct normalized prompts, the index of each one's cluster representative."""
     n = len(prompts)
@@ -59,18 +69,27 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     nonempty = [i for i, p in enumerate(prompts) if p]
     if len(nonempty) < 2:
         return list(range(n))
-    # normalized prompts are words joined by single spaces: one split gives every word of every prompt
-    lens = np.fromiter((prompts[i].count(" ") + 1 for i in nonempty), dtype=np.int64, count=len(nonempty))
-    flat = " ".join(prompts[i] for i in nonempty).split(" ")
+    # Normalized prompts are words joined by single spaces: one split gives every word of every
+    # prompt, each prompt preceded by a start marker. Bigram i is (word i, word i + 1); the bigram
+    # from a prompt's last word to the next prompt's marker is masked out with the largest hash.
+    lens = np.fromiter((prompts[i].count(" ") + 2 for i in nonempty), dtype=np.int64, count=len(nonempty))
+    flat = " ".join("\x00 " + prompts[i] for i in nonempty).split(" ")
     vocab = {w: stable_hash(w) for w in dict.fromkeys(flat)}
-    H = np.fromiter(map(vocab.__getitem__, flat), dtype=np.uint64, count=len(flat))
+    W = np.fromiter(map(vocab.__getitem__, flat), dtype=np.uint64, count=len(flat))
+    H = np.empty_like(W)
+    H[:-1] = (W[:-1] * np.uint64(1_000_003)) ^ W[1:]
     offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    H[-1] = 0
+    crossing = np.concatenate((offsets[1:] - 1, [len(H) - 1]))
     rng = np.random.default_rng(12345)
-    a = rng.integers(1, _MASK, size=_HASHES, dtype=np.uint64)
-    b = rng.integers(0, _MASK, size=_HASHES, dtype=np.uint64)
+    a = rng.integers(1, 2**63, size=_HASHES, dtype=np.uint64) | np.uint64(1)  # odd: a bijection mod 2**64
+    b = rng.integers(0, 2**63, size=_HASHES, dtype=np.uint64)
     sig = np.empty((_HASHES, len(nonempty)), dtype=np.uint64)
+    top = np.iinfo(np.uint64).max
     for k in range(_HASHES):
-        sig[k] = np.minimum.reduceat((a[k] * H + b[k]) % np.uint64(_PRIME), offsets)
+        values = _mix((H ^ b[k]) * a[k])  # one random-looking permutation of 64-bit hashes per k
+        values[crossing] = top
+        sig[k] = np.minimum.reduceat(values, offsets)
     idx = np.asarray(nonempty)
     firsts, others = [], []
     for band in range(_BANDS):
@@ -86,11 +105,15 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     if not firsts:
         return list(range(n))
     f, o = np.concatenate(firsts), np.concatenate(others)
-    # verify candidates by the share of all signature rows that agree (an unbiased Jaccard estimate)
-    agree = (sig[:, f] == sig[:, o]).mean(axis=0)
-    keep = agree >= threshold
-    for x, y in zip(idx[f[keep]].tolist(), idx[o[keep]].tolist()):
-        uf.union(x, y)
+    pairs = set(zip(idx[f].tolist(), idx[o].tolist()))
+    sets: dict[int, frozenset[str]] = {}
+    for x, y in sorted(pairs):  # verify every candidate with the exact Jaccard similarity
+        if uf.find(x) == uf.find(y):
+            continue
+        sx = sets.get(x) or sets.setdefault(x, shingles(prompts[x]))
+        sy = sets.get(y) or sets.setdefault(y, shingles(prompts[y]))
+        if jaccard(sx, sy) >= threshold:
+            uf.union(x, y)
     return [uf.find(i) for i in range(n)]
 
 

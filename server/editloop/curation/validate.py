@@ -1,7 +1,8 @@
 """Validators for augmented variants: a variant that does not parse is never emitted.
 
-Mermaid goes through ``mmdr`` (the Rust port of mermaid's parsers, agreeing with mermaid.js);
-SQL and Python through tree-sitter: any ERROR or MISSING node is a failure. Artifact types with
+``editloop.signals.validate`` is used when it knows the type (one validator across the product);
+otherwise Mermaid goes through ``mmdr`` and SQL / Python through tree-sitter: any ERROR or MISSING
+node is a failure. Artifact types with
 no known validator get ``None`` from :func:`validator_for`, and augmentation leaves them alone.
 """
 
@@ -63,9 +64,29 @@ def tree_problem(kind: str, text: str) -> str | None:
 
 
 def validator_for(artifact_type: str, language: str | None = None) -> Validator | None:
+    """A validator for this artifact type: ``editloop.signals.validate`` (Mermaid in a helper
+    process with a timeout; a timeout counts as invalid), else the local parsers above."""
     kind = kind_of(artifact_type, language)
-    if kind == "mermaid":
-        return mermaid_problem
-    if kind in ("sql", "python"):
-        return lambda text: tree_problem(kind, text)
-    return None
+    if kind is None:
+        return None
+    try:
+        from ..signals.validate import validate
+    except ImportError:
+        validate = None
+    if validate is not None:
+        lang = language or kind
+
+        def check(text: str) -> str | None:
+            v = validate(text, artifact_type, lang)
+            if v.parser == "none":
+                return _local(kind, text)
+            if v.score is not None and v.score >= 100.0:
+                return None
+            return (v.messages[0].get("message") if v.messages else None) or "invalid"
+
+        return check
+    return lambda text: _local(kind, text)
+
+
+def _local(kind: str, text: str) -> str | None:
+    return mermaid_problem(text) if kind == "mermaid" else tree_problem(kind, text)

@@ -9,8 +9,7 @@ A row's weight is ``decay(age) * confidence * source``, floored at ``min_weight`
   accept of a heavily reviewed region less); labelled bad it counts ``1 - reward``;
 - ``source``: ``implicit_weight`` for outcomes nobody clicked, 1 for explicit ones.
 
-If ``editloop.signals.reward`` provides ``decay(age_seconds, half_life_days)`` it is used instead
-of the local formula, so the product has one definition of decay.
+The decay is ``editloop.signals.reward.decay`` (one definition across the product).
 """
 
 from __future__ import annotations
@@ -20,18 +19,12 @@ from .events import Ev
 
 DAY = 86_400.0
 
-try:  # one definition of decay across the product, once signals provides it
-    from ..signals.reward import decay as _signals_decay  # type: ignore[attr-defined]
-except ImportError:
-    _signals_decay = None
+from ..signals.reward import decay as _decay
 
 
 def decay(age_seconds: float, half_life_days: float) -> float:
-    if _signals_decay is not None:
-        return float(_signals_decay(age_seconds, half_life_days))
-    if half_life_days <= 0:
-        return 1.0
-    return 0.5 ** (max(0.0, age_seconds) / (half_life_days * DAY))
+    """1.0 now, 0.5 one half-life ago (negative ages count as 0)."""
+    return _decay(1.0, age_seconds / DAY, half_life_days)
 
 
 def row_weight(ev: Ev, *, user_text: bool, good: bool, now: float, config: CurationConfig) -> float:
