@@ -157,8 +157,13 @@ def random_spec(rng: random.Random, *, min_entities: int = 2, max_entities: int 
     for src, verb, dst, card in picked:
         relationships.append(Relationship(src, dst, card, verb))
         fks[dst].append(Attribute(tuple(src.split()) + ("id",), "fk", ref=src))
+    # referenced entities first: the prompt, the diagram and the SQL then all list them in one order
+    placed: list[str] = []
+    while len(placed) < len(chosen):
+        placed.append(next(c for c in chosen if c not in placed
+                           and all(r[0] in placed for r in picked if r[2] == c)))
     entities = []
-    for name in chosen:
+    for name in placed:
         pool = [_parse_attr(a) for a in pools[name].split(",")]
         k = rng.randint(min_attributes, min(max_attributes, len(pool)))
         own = rng.sample(pool, k)

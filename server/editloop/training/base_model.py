@@ -60,11 +60,13 @@ CONVENTION_TERMS = [
 
 PRESETS: dict[str, dict] = {
     # ~1.6M parameters; a few minutes on 2 cores.
-    "default": dict(hidden=128, layers=4, heads=4, vocab_size=1536, steps=700, batch_size=16, lr=4e-3,
-                    corpus_size=12000, styled_fraction=0.35, eval_specs=24, max_entities=3),
+    "default": dict(hidden=128, layers=4, heads=4, vocab_size=1536, steps=1000, batch_size=16, lr=4e-3,
+                    corpus_size=12000, styled_fraction=0.35, eval_specs=24, max_entities=3,
+                    eval_max_new_tokens=512),
     # seconds: for tests.
     "tiny": dict(hidden=48, layers=2, heads=4, vocab_size=600, steps=40, batch_size=8, lr=1e-2,
-                 corpus_size=400, styled_fraction=0.35, eval_specs=3, max_entities=2),
+                 corpus_size=400, styled_fraction=0.35, eval_specs=3, max_entities=2,
+                 eval_max_new_tokens=48),
 }
 PRETRAIN_ARTIFACTS = ("mermaid-erd", "sql")
 
@@ -116,10 +118,9 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int):
     tok.train_from_iterator(list(texts) + [terms] * 20, trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token="<s>", eos_token="<|im_end|>", pad_token="<pad>",
-        additional_special_tokens=["<|im_start|>", "</s>"],
+        additional_special_tokens=["<|im_start|>", "</s>"], padding_side="left",
     )
     fast.chat_template = CHAT_TEMPLATE
-    fast.padding_side = "left"  # generation pads on the left; training builds its own batches
     return fast
 
 
@@ -166,7 +167,6 @@ def build_base_model(out_dir: Path | str, *, seed: int = 0, steps: int | None = 
     under greedy decoding).
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
 
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
@@ -176,7 +176,20 @@ def build_base_model(out_dir: Path | str, *, seed: int = 0, steps: int | None = 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    try:
+        return _build(out_dir, p, seed=seed, steps=steps, preset=preset, report=report, threads=threads,
+                      evaluate=evaluate, started=started)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _build(out_dir: Path, p: dict, *, seed: int, steps: int, preset: str, report: Progress, threads: int,
+           evaluate: bool, started: float) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
     torch.manual_seed(seed)
 
     report("corpus", 0, 1)
@@ -218,7 +231,8 @@ def build_base_model(out_dir: Path | str, *, seed: int = 0, steps: int | None = 
     if evaluate:
         t0 = time.perf_counter()
         info["heldout"] = evaluate_model(model, tokenizer, n_specs=p["eval_specs"], seed=seed,
-                                         max_entities=p["max_entities"], report=report)
+                                         max_entities=p["max_entities"], report=report,
+                                         max_new_tokens=p["eval_max_new_tokens"])
         info["eval_seconds"] = round(time.perf_counter() - t0, 1)
     (out_dir / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return out_dir
@@ -290,7 +304,11 @@ def generate(model, tokenizer, artifact: str, prompts: list[str], *, max_new_tok
         chunk = prompts[start:start + batch_size]
         texts = [tokenizer.apply_chat_template(build_messages(artifact, p), tokenize=False, add_generation_prompt=True)
                  for p in chunk]
-        enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        side, tokenizer.padding_side = tokenizer.padding_side, "left"
+        try:
+            enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            tokenizer.padding_side = side
         with torch.no_grad():
             gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
                                  pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
@@ -300,7 +318,8 @@ def generate(model, tokenizer, artifact: str, prompts: list[str], *, max_new_tok
 
 
 def evaluate_model(model, tokenizer, *, n_specs: int = 24, seed: int = 0, max_entities: int = 3,
-                   artifacts: Iterable[str] = PRETRAIN_ARTIFACTS, report: Progress | None = None) -> dict:
+                   artifacts: Iterable[str] = PRETRAIN_ARTIFACTS, report: Progress | None = None,
+                   max_new_tokens: int = 512) -> dict:
     """Held-out validity rate and edit distance to the base-style reference, greedy decoding."""
     from rapidfuzz.distance import Levenshtein
 
@@ -309,7 +328,7 @@ def evaluate_model(model, tokenizer, *, n_specs: int = 24, seed: int = 0, max_en
     artifacts = list(artifacts)
     for k, artifact in enumerate(artifacts):
         art = get_artifact(artifact)
-        outputs = generate(model, tokenizer, artifact, [s.prompt() for s in specs])
+        outputs = generate(model, tokenizer, artifact, [s.prompt() for s in specs], max_new_tokens=max_new_tokens)
         refs = [art.render(s, BASE_STYLE) for s in specs]
         dists = [Levenshtein.distance(o.strip(), r.strip()) for o, r in zip(outputs, refs)]
         result[artifact] = {
@@ -342,6 +361,27 @@ def default_model_path(data_dir: Path | str | None = None, *, progress: Progress
     if not (target / "model.safetensors").exists():
         build_base_model(target, progress=progress)
     return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m editloop.training.base_model OUT [--preset P] [--seed S] [--steps N]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    out = build_base_model(args.out_dir, seed=args.seed, steps=args.steps, preset=args.preset,
+                           threads=args.threads, progress=stderr_progress)
+    print(json.dumps(read_build_info(out), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
 
 
 __all__ = ["PRESETS", "CONVENTION_TERMS", "Example", "pretraining_examples", "train_tokenizer", "build_base_model",
