@@ -4,7 +4,7 @@ Small modules, one concern each, every component switchable in :class:`CurationC
 ``split`` (stable grouped train/validation), ``rows`` (SFT/DPO/KTO), ``weights`` (reward x decay),
 ``batchsize`` (adaptive 20-100), ``curriculum``, ``active`` (uncertainty/diversity/quality),
 ``hardneg`` (failure clusters), ``augment`` (validated renaming/reordering), ``dedupe`` (and the
-leakage check), ``batch`` (:func:`build_batch`, recorded in SQLite) and ``export`` (JSONL).
+leakage check), ``batch`` (:func:`build_batch`, recorded in SQLite) and ``exporter`` (:func:`export`, JSONL).
 No heavy imports here: numpy is used inside functions, ``datasets`` only by ``Batch.dataset``.
 """
 
@@ -12,7 +12,7 @@ from .batch import Batch, build_batch
 from .config import COMPONENTS, CurationConfig
 from .curriculum import Curriculum
 from .dedupe import LeakageError
-from .export import FORMATS, export, export_rows
+from .exporter import FORMATS, export, export_rows
 from .hardneg import failure_clusters
 
 __all__ = [
