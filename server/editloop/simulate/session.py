@@ -44,7 +44,7 @@ class ServerSession:
         cmd = [sys.executable, "-m", "editloop", "serve"] + (["--manual-clock"] if self.manual_clock else [])
         for method in ("editloop/regions", "editloop/runFinished"):
             self.client.feature(method)(lambda params, m=method: self._notified(m, params))
-        self.client.feature(types.WORKSPACE_APPLY_EDIT)(self._apply_edit)
+        self.client.feature(types.WORKSPACE_APPLY_EDIT)(lambda params: self._apply_edit(params))
         self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda params: None)
         self.client.feature(types.PROGRESS)(lambda params: self.progress.append(_plain(params.value)))
         env = {**os.environ, **(self.env or {})}
@@ -177,6 +177,8 @@ def _plain(value: Any) -> Any:
     """pygls hands back attrs-like ``Object``s for JSON objects; turn them into dicts and lists."""
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if hasattr(value, "_asdict"):  # pygls's Object is a namedtuple: check before tuple
+        return {k: _plain(v) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
