@@ -43,7 +43,7 @@ def test_tokenizer_matches_13a():
     rng = random.Random(3)
     reference = Tokenizer13a()
     alphabet = "ab 1.,-(&;\n\t'\"é0<>_/{}"
-    for _ in range(20_000):
+    for _ in range(30_000):
         s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
         assert tokenize_13a(s) == reference(s.rstrip()).split(), repr(s)
 

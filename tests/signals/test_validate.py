@@ -73,6 +73,7 @@ def test_error_position_from_an_offset():
         ("code", "typescriptreact", "const A = (p: {a: string}) => <b>{p.a}</b>;\n"),
         ("sql", None, "SELECT id, name FROM users WHERE id = 1;\n"),
         ("code", "postgres", "CREATE TABLE t (id INT PRIMARY KEY, name TEXT);\n"),
+        ("python-dataclass", None, "@dataclass\nclass User:\n    id: int\n"),
     ],
 )
 def test_valid_code(artifact_type, language, text):

@@ -56,16 +56,49 @@ _PERIOD_BEFORE_NON_DIGIT = re.compile(r"([\.,])([^0-9])")
 _DASH_AFTER_DIGIT = re.compile(r"([0-9])(-)")
 
 
-def tokenize_13a(text: str) -> list[str]:
-    """sacrebleu's 13a tokens of ``text`` (as ``BLEU._preprocess_segment``), without its global cache."""
-    line = text.rstrip().replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+def _tokenize_line(line: str) -> list[str]:
     if "&" in line:
         line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     line = f" {line} ".translate(_SPACED)
-    line = _PERIOD_AFTER_NON_DIGIT.sub(r"\1 \2 ", line)
-    line = _PERIOD_BEFORE_NON_DIGIT.sub(r" \1 \2", line)
-    line = _DASH_AFTER_DIGIT.sub(r"\1 \2 ", line)
+    if "." in line or "," in line:
+        line = _PERIOD_AFTER_NON_DIGIT.sub(r"\1 \2 ", line)
+        line = _PERIOD_BEFORE_NON_DIGIT.sub(r" \1 \2", line)
+    if "-" in line:
+        line = _DASH_AFTER_DIGIT.sub(r"\1 \2 ", line)
     return line.split()
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines as 13a sees them: ``-\n`` joins a line to the next one."""
+    out: list[str] = []
+    pending = ""
+    lines = text.rstrip().replace("<skipped>", "").split("\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        if i < last and line.endswith("-"):
+            pending += line[:-1]
+        else:
+            out.append(pending + line)
+            pending = ""
+    return out
+
+
+def tokenize_13a(text: str, cache: dict[str, list[str]] | None = None) -> list[str]:
+    """sacrebleu's 13a tokens of ``text`` (as ``BLEU._preprocess_segment``), without its global cache.
+
+    13a turns line breaks into spaces and its rules only look at neighbouring characters, so the
+    text is tokenized line by line; ``cache`` lets the lines that the two sides share be tokenized once.
+    """
+    tokens: list[str] = []
+    for line in _logical_lines(text):
+        if cache is None:
+            tokens.extend(_tokenize_line(line))
+            continue
+        got = cache.get(line)
+        if got is None:
+            got = cache[line] = _tokenize_line(line)
+        tokens.extend(got)
+    return tokens
 
 
 def _outside_starts(length: int, n: int, equal: list[tuple[int, int]]) -> list[int]:
@@ -137,7 +170,8 @@ def chrf(hypothesis: str, reference: str) -> float:
 def bleu(hypothesis: str, reference: str) -> float:
     """sacrebleu sentence BLEU (0..100) of ``hypothesis`` against one ``reference``."""
     metric = _sacrebleu()["bleu"]
-    h, r = tokenize_13a(hypothesis), tokenize_13a(reference)
+    lines: dict[str, list[str]] = {}
+    h, r = tokenize_13a(hypothesis, lines), tokenize_13a(reference, lines)
     if h == r:
         return 100.0 if h else 0.0
     if h and r:

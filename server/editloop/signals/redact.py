@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Any
 
 PLACEHOLDER = "[SECRET:{}]"
@@ -77,10 +77,36 @@ _lock = threading.Lock()
 _ds: dict[str, Any] = {}
 
 
+# The same texts come back again and again (a region's original at insert, then with its event; a
+# redacted text is redacted again on the next write): remember the last results.
+CACHE_SIZE = 256
+CACHE_MAX_CHARS = 20_000
+_cache: OrderedDict[str, tuple[str, int]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def redact(text: str) -> tuple[str, int]:
     """Replace secrets by ``[SECRET:<type>]``; return the new text and how many were replaced."""
     if not text:
         return text, 0
+    if len(text) > CACHE_MAX_CHARS:
+        return _redact(text)
+    with _cache_lock:
+        hit = _cache.get(text)
+        if hit is not None:
+            _cache.move_to_end(text)
+            return hit
+    result = _redact(text)
+    with _cache_lock:
+        _cache[text] = result
+        if result[1]:
+            _cache[result[0]] = (result[0], 0)  # redacting the output again finds nothing
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def _redact(text: str) -> tuple[str, int]:
     spans: list[tuple[int, int, str]] = []
     for m in _PRIVATE_KEY.finditer(text):
         spans.append((m.start(), m.end(), "private-key"))
@@ -91,9 +117,13 @@ def redact(text: str) -> tuple[str, int]:
     lines: dict[int, int] = {}  # line start -> flags
     lower = text.lower()
     for word in _WORDS:
-        flag = _ASSIGNMENTS | (_KEYWORD if word in ("passw", "pwd", "secret") else 0)
         for i in _find_all(lower, word):
-            _flag(text, i, lines, flag)
+            _flag(text, i, lines, _ASSIGNMENTS)
+    for word in ("passw", "pwd", "secret"):  # detect-secrets' keyword plugin wants a quoted value
+        for i in _find_all(lower, word):
+            end = text.find("\n", i)
+            if any(q in text[i : len(text) if end == -1 else end] for q in "\"'`"):
+                _flag(text, i, lines, _KEYWORD)
     for word in _HINT_WORDS_LOWER:
         for i in _find_all(lower, word):
             _flag(text, i, lines, _FORMATS)

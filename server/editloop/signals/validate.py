@@ -12,7 +12,8 @@
   (``mermaid.locate_error``) and the column is unknown (``None``). A timeout gives score ``None``.
   Cost: mmdr lays out a valid diagram (there is no parse-only call): ~1-7 ms for 10-30 lines,
   ~40-120 ms for 180 lines; results are cached (LRU by content hash).
-- **Code** (``python``, ``javascript``, ``typescript``, ``sql``, or ``code`` with ``language``):
+- **Code** (``python``, ``javascript``, ``typescript``, ``sql``, a type starting with one of them
+  such as ``python-dataclass``, or ``code`` with ``language``):
   tree-sitter. The score is ``100 * (1 - covered / total)`` where ``covered`` is the bytes inside
   ERROR nodes plus, for each MISSING node, its whole line; any error caps the score at 99, so
   ``score == 100`` means "parses cleanly". Messages give each error's line and column (0-based,
@@ -103,6 +104,9 @@ def _resolve(artifact_type: str, language: str | None) -> tuple[str, Any] | None
         return ("mermaid", MERMAID_KINDS.get(at, ()))
     if at in CODE_TYPES:
         return ("code", at)
+    head = at.split("-", 1)[0]  # "python-dataclass", "sql-migration": the language comes first
+    if head in CODE_TYPES:
+        return ("code", head)
     lang = LANGUAGE_ALIASES.get(lang, lang)
     if lang == "mermaid":
         return ("mermaid", ())
