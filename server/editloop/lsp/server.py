@@ -61,6 +61,12 @@ class EditloopServer(LanguageServer):
                 self._capture_error = f"Editloop cannot store feedback: {exc}"
                 self.window_show_message(types.ShowMessageParams(types.MessageType.Error, self._capture_error))
                 return
+            try:
+                from ..training.jobs import recover
+
+                recover(store)  # a run whose worker died (kill -9, reboot) is marked failed
+            except Exception:  # noqa: BLE001 - never block capture on this
+                log.exception("could not check for interrupted training runs")
             old = self._capture
             self._capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
             self._capture_error = None

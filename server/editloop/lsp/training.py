@@ -22,8 +22,9 @@ METHODS = ("auto", "sft", "dpo", "kto")
 
 def _progress_message(event: dict[str, Any]) -> str:
     parts = [event.get("message") or event.get("stage") or ""]
-    if event.get("step") is not None and event.get("total") is not None:
-        parts.append(f"step {event['step']}/{event['total']}")
+    total = event.get("maxSteps", event.get("total"))
+    if event.get("step") is not None and total is not None:
+        parts.append(f"step {event['step']}/{total}")
     if event.get("loss") is not None:
         parts.append(f"loss {float(event['loss']):.3f}")
     return " · ".join(p for p in parts if p)
