@@ -28,10 +28,11 @@ test: setup editor-deps test-python test-extension
 test-python: setup
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
-test-extension:
-	@if [ -f $(EXT)/package.json ]; then \
-		cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error && npm test; \
-	fi
+# The extension's unit tests, one against the real server, then the .vsix build (typecheck included).
+test-extension: setup
+	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(EXT) && EDITLOOP_TEST_PYTHON=$(abspath $(BIN)/python) npm test
+	cd $(EXT) && npm run package
 
 bench: setup
 	$(BIN)/editloop bench system
