@@ -21,6 +21,24 @@ describe('CSP and shell', () => {
         expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*;/);
         expect(() => buildCsp('s', "a' 'unsafe-inline")).toThrow();
         expect(buildCsp("evil; script-src *", 'n1')).not.toContain('; script-src *');
+        expect(buildCsp("evil; script-src *", 'n1')).not.toMatch(/ \*/);
+    });
+
+    it('keeps every source of a multi-source cspSource (VS Code for the Web, code-server)', () => {
+        // The browser workbench gives "'self' https://*.vscode-cdn.net"; joining the tokens into
+        // "selfhttps://..." blocked the stylesheet there (found by tests/e2e-vscode).
+        const csp = buildCsp("'self' https://*.vscode-cdn.net", 'n1');
+        expect(csp).toContain("style-src 'self' https://*.vscode-cdn.net;");
+        expect(csp).toContain("img-src 'self' https://*.vscode-cdn.net data:;");
+        expect(csp).toContain("font-src 'self' https://*.vscode-cdn.net;");
+        expect(buildCsp('http://127.0.0.1:8080 vscode-resource:', 'n1')).toContain('style-src http://127.0.0.1:8080 vscode-resource:;');
+    });
+
+    it('falls back to no sources when cspSource has none that are well formed', () => {
+        const csp = buildCsp("* 'unsafe-inline' a;b", 'n1');
+        expect(csp).toContain("style-src 'none';");
+        expect(csp).toContain('img-src data:;');
+        expect(csp).not.toMatch(/unsafe-inline|\*/);
     });
 
     it('makes fresh alphanumeric nonces', () => {

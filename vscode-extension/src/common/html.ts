@@ -25,17 +25,27 @@ export function makeNonce(): string {
     return [...randomBytes(32)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
+/**
+ * The well-formed source expressions of a webview's `cspSource`. VS Code gives one source on the
+ * desktop ("https://*.vscode-cdn.net") but several in the browser (VS Code for the Web,
+ * code-server: "'self' https://*.vscode-cdn.net"); anything else (a bare "*", a ";", other
+ * keywords) is dropped.
+ */
+export function cspSources(cspSource: string): string[] {
+    const source = /^(?:'self'|[a-z][a-z0-9+.-]*:\/\/(?:\*\.)?[a-z0-9.+-]+(?::\d+)?|[a-z][a-z0-9+.-]*:)$/i;
+    return cspSource.split(/\s+/).filter((token) => source.test(token));
+}
+
 export function buildCsp(cspSource: string, nonce: string): string {
     if (!/^[A-Za-z0-9]+$/.test(nonce)) {
         throw new Error('nonce must be alphanumeric');
     }
-    // cspSource comes from VS Code (e.g. "https://*.vscode-cdn.net"); keep it to one source token.
-    const source = cspSource.replace(/[;\s'"]/g, '');
+    const sources = cspSources(cspSource).join(' ');
     return [
         "default-src 'none'",
-        `img-src ${source} data:`,
-        `style-src ${source}`,
-        `font-src ${source}`,
+        `img-src ${sources ? `${sources} ` : ''}data:`,
+        `style-src ${sources || "'none'"}`,
+        `font-src ${sources || "'none'"}`,
         `script-src 'nonce-${nonce}'`,
         "base-uri 'none'",
         "form-action 'none'",
