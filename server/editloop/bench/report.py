@@ -17,7 +17,12 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB memory"
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores (nproc){mem}, Python {platform.python_version()}"
+    load = ""
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f} at the start"
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores (nproc){mem}, Python {platform.python_version()}{load}"
 
 
 def write_section(name: str, body: str, *, command: str, path: Path | None = None) -> Path:
