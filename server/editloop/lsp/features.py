@@ -33,8 +33,8 @@ def register(server: "EditloopServer") -> None:
             t = cap.regions[rid]
             head = _range(doc, t.start, t.start)
             arg = [{"regionId": rid}]
-            lenses.append(types.CodeLens(head, types.Command("Accept", "editloop.accept", arg)))
-            lenses.append(types.CodeLens(head, types.Command("Reject", "editloop.reject", arg)))
+            lenses.append(types.CodeLens(head, types.Command("Accept", "editloop.accept", arguments=arg)))
+            lenses.append(types.CodeLens(head, types.Command("Reject", "editloop.reject", arguments=arg)))
         return lenses
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
