@@ -84,9 +84,14 @@ def make_db(home: Path, n: int, seed: int = 0) -> Store:
     return store
 
 
+CPU: list[float] = []
+
+
 def timed(fn) -> tuple[float, object]:
-    t0 = time.perf_counter()
+    """Wall seconds (and the process's CPU seconds, appended to CPU: other load inflates wall time)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
+    CPU.append(time.process_time() - c0)
     return time.perf_counter() - t0, out
 
 
@@ -101,22 +106,31 @@ def main(argv: list[str] | None = None) -> int:
     size_mb = os.path.getsize(store.path) / 1e6
     lengths = [r[0] for r in store.db.conn.execute("SELECT length(original) FROM events")]
     print(f"# {args.events:,} events, db {size_mb:.0f} MB (+WAL), original text {min(lengths)}-{max(lengths)} chars "
-          f"(median {statistics.median(lengths):.0f}); created in {t_make:.1f} s; nproc {os.cpu_count()}")
+          f"(median {statistics.median(lengths):.0f}); created in {t_make:.1f} s; nproc {os.cpu_count()}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print("| step | wall | CPU | notes |\n| --- | --- | --- | --- |")
     cfg = CurationConfig(embeddings=False)
+    def cpu(k: int) -> str:
+        return f"cpu {statistics.median(CPU[-k:]):.2f} s"
+
     first, batch = timed(lambda: build_batch(store, config=cfg))
-    print(f"build_batch (first, records {args.events:,} split assignments): {first:.2f} s  counts {batch.counts()} "
-          f"size {batch.size} augmented {batch.info['augmented']}")
+    print(f"| build_batch, first (records {args.events:,} split assignments) | {first:.2f} s | {cpu(1)} | "
+          f"counts {batch.counts()}, size {batch.size}, augmented {batch.info['augmented']} |")
     runs = [timed(lambda: build_batch(store, config=cfg))[0] for _ in range(args.repeat)]
-    print(f"build_batch (later builds), median of {args.repeat}: {statistics.median(runs):.2f} s  {[round(x, 2) for x in runs]}")
+    print(f"| build_batch, later builds (median of {args.repeat}) | {statistics.median(runs):.2f} s | {cpu(args.repeat)} | |")
     runs = [timed(lambda: build_batch(store, artifact_type="sql", method="dpo", config=cfg))[0] for _ in range(args.repeat)]
-    print(f"build_batch (sql, dpo), median of {args.repeat}: {statistics.median(runs):.2f} s")
+    print(f"| build_batch sql/dpo (median of {args.repeat}) | {statistics.median(runs):.2f} s | {cpu(args.repeat)} | |")
+    off = CurationConfig(embeddings=False, augmentation=False)
+    runs = [timed(lambda: build_batch(store, config=off))[0] for _ in range(args.repeat)]
+    print(f"| build_batch without augmentation (median of {args.repeat}) | {statistics.median(runs):.2f} s | {cpu(args.repeat)} | |")
     for fmt in ("sft", "dpo", "kto", "openai"):
         out = home / f"export.{fmt}.jsonl"
         runs = []
         for _ in range(args.repeat):
             dt, n = timed(lambda: export(store, fmt, out))
             runs.append(dt)
-        print(f"export {fmt:<6}: {statistics.median(runs):.2f} s  ({n:,} rows, {os.path.getsize(out) / 1e6:.0f} MB)")
+        print(f"| export {fmt} (median of {args.repeat}) | {statistics.median(runs):.2f} s | {cpu(args.repeat)} | "
+              f"{n:,} rows, {os.path.getsize(out) / 1e6:.0f} MB |")
     return 0
 
 

@@ -45,7 +45,7 @@ def reward_uncertainty(events: Sequence[Ev]) -> list[float]:
 
 def quality(ev: Ev) -> float:
     valid = 0.75 if ev.validation is None else max(0.0, min(100.0, ev.validation)) / 100.0
-    if ev.action == "edit" or (ev.action == "reject" and ev.final.strip() and ev.final != ev.original):
+    if ev.action == "edit" or (ev.action == "reject" and ev.rewritten):
         teach = 1.0
     elif ev.action == "accept":
         teach = 0.7

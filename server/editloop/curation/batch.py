@@ -2,12 +2,13 @@
 
 Steps (each component switchable in :class:`CurationConfig`):
 
-1. load eligible events (lost regions never), group near-identical prompts, assign the stable
-   train/validation split (:mod:`.split`); exact duplicates out (``dedupe``);
+1. load eligible events without their texts (lost regions never), group near-identical prompts,
+   assign the stable train/validation split (:mod:`.split`); texts are read later only for the
+   events in use (candidates, validation, recent failures);
 2. the train pool: train-side events that yield rows for the method; events that no succeeded
    run has trained on yet are *fresh* and come first, earlier ones only refill a small batch;
 3. the batch size (``adaptive_batch``, :mod:`.batchsize`), the candidates (:func:`.active.prefilter`),
-   near-duplicates out, and the choice (``active``, k-center greedy);
+   exact and near duplicates out (``dedupe``), and the choice (``active``, k-center greedy);
 4. hard negatives (``hard_negatives``): members of the top failure clusters get a reserved share
    of the batch and their negative rows are repeated ``hard_negative_oversample`` times;
 5. rows for SFT, DPO (``cross_pairs`` adds cross-event pairs) and KTO, with weights (``weights``);
@@ -31,7 +32,7 @@ from .batchsize import batch_size, recent_metric, trend_score
 from .config import CurationConfig
 from .curriculum import Curriculum, difficulties
 from .dedupe import check_leakage, dedupe
-from .events import Ev, load_events, normalize_prompt, stable_hash
+from .events import Ev, fill_texts, load_events, normalize_prompt, stable_hash
 from .format import assistant, messages
 from .groups import assign_groups
 from .hardneg import cluster_failures, is_failure
@@ -90,7 +91,7 @@ class Batch:
 def _useful(ev: Ev, method: str) -> bool:
     """Cheap test whether ``ev`` can give a row for ``method`` (rows.py decides exactly)."""
     if method == "sft":
-        return ev.action != "reject" or (bool(ev.final.strip()) and ev.final != ev.original)
+        return ev.action != "reject" or ev.rewritten
     if method == "dpo":
         return ev.action != "accept"
     return True
@@ -109,14 +110,16 @@ def _cap_validation(events: list[Ev], per_type: int) -> list[Ev]:
     return [ev for ev in events if ev.id in keep]
 
 
-def _choose(cands: list[Ev], k: int, config: CurationConfig, uncertainty_fn, store) -> tuple[list[Ev], dict]:
+def _choose(cands: list[Ev], k: int, config: CurationConfig, uncertainty_fn, store, dd: dict[str, int]) -> tuple[list[Ev], dict]:
     def row_of(ev: Ev) -> dict:
         text = positive_text(ev, config) or ev.original
         return {"prompt": messages(ev.artifact_type, ev.prompt, ev.language), "completion": assistant(text)}
 
-    pre = active.prefilter(cands, config)
+    pre = fill_texts(store, active.prefilter(cands, config))
     if config.dedupe:
-        pre, _ = dedupe(pre, near=True)
+        pre, removed = dedupe(pre, near=True)
+        for key, n in removed.items():
+            dd[key] += n
     return active.select(pre, k, config, uncertainty_fn=uncertainty_fn, row_of=row_of, store=store)
 
 
@@ -199,20 +202,18 @@ def build_batch(
     """
     if method not in METHOD_CHOICES:
         raise InvalidArgument(f"method must be one of {', '.join(METHOD_CHOICES)} (got {method!r})")
-    events = load_events(store, artifact_type)
+    events = load_events(store, artifact_type, texts=False)  # texts are read for the events in use only
     n_loaded = len(events)
     now = config.now if config.now is not None else max((ev.ts for ev in events), default=0.0)
     assign_groups(events, config.near_duplicate_threshold)
     newly_assigned = assign_splits(events, recorded_splits(store), config)
     dd = {"exact": 0, "near": 0}
-    if config.dedupe:
-        events, dd = dedupe(events, near=False)
 
     pool = [ev for ev in events if ev.split == TRAIN and _useful(ev, method)]
-    val_events = [ev for ev in events if ev.split == VALIDATION]
+    val_events = fill_texts(store, [ev for ev in events if ev.split == VALIDATION])
     if config.dedupe:
-        val_events, dd_val = dedupe(val_events, near=True)
-        dd["near"] += dd_val["near"]
+        val_events, removed = dedupe(val_events, near=True)
+        dd = {key: dd[key] + n for key, n in removed.items()}
     val_events = _cap_validation(val_events, config.val_max_per_type)
     seen = trained_event_ids(store)
     fresh = [ev for ev in pool if ev.id not in seen]
@@ -232,22 +233,23 @@ def build_batch(
     target = min(len(pool), max(size, config.min_batch_size if config.adaptive_batch else size))
 
     # -- choice ------------------------------------------------------------------------------
-    chosen, scores = _choose(fresh, target, config, uncertainty_fn, store)
+    chosen, scores = _choose(fresh, target, config, uncertainty_fn, store, dd)
     if len(chosen) < target and replay:
-        more, more_scores = _choose(replay, target - len(chosen), config, uncertainty_fn, store)
+        more, more_scores = _choose(replay, target - len(chosen), config, uncertainty_fn, store, dd)
         chosen += more
         scores.update(more_scores)
     hard: set[int] = set()
     clusters: list[dict[str, Any]] = []
     if config.hard_negatives:
         failures = sorted((ev for ev in pool if is_failure(ev, config.failure_reward)), key=lambda e: -e.ts)
-        clusters = cluster_failures(failures[: config.hard_negative_window], config.failure_reward)
+        failures = fill_texts(store, failures[: config.hard_negative_window])
+        clusters = cluster_failures(failures, config.failure_reward)
         per_type: dict[str, int] = {}
         for c in clusters:
             if per_type.get(c["artifactType"], 0) < config.hard_negative_clusters:
                 per_type[c["artifactType"]] = per_type.get(c["artifactType"], 0) + 1
                 hard.update(c["eventIds"])
-        chosen = _add_hard_negatives(chosen, pool, hard, round(config.hard_negative_share * len(chosen)))
+        chosen = fill_texts(store, _add_hard_negatives(chosen, pool, hard, round(config.hard_negative_share * len(chosen))))
 
     # -- rows --------------------------------------------------------------------------------
     train = build_rows(chosen, config, now)

@@ -48,7 +48,7 @@ class CurationConfig:
     )
     near_duplicate_threshold: float = field(
         default=0.8,
-        metadata={"help": "Jaccard similarity of prompt word sets at or above which two prompts share a split group."},
+        metadata={"help": "Jaccard similarity of prompt word bigrams at or above which two prompts share a split group."},
     )
     # -- rows --------------------------------------------------------------------------------------
     min_edit_chars: int = field(

@@ -34,7 +34,7 @@ def difficulties(events: Sequence[Ev]) -> dict[int, float]:
     out = {}
     for ev in events:
         sim = 0.0 if ev.action == "reject" else ev.similarity
-        base = (difficulty(len(ev.original), similarity=sim, accept_rate=accepts[ev.artifact_type] / totals[ev.artifact_type]) - 0.5) / 1.5
+        base = (difficulty(ev.original_len or len(ev.original), similarity=sim, accept_rate=accepts[ev.artifact_type] / totals[ev.artifact_type]) - 0.5) / 1.5
         invalid = 0.5 if ev.validation is None else 1.0 - max(0.0, min(100.0, ev.validation)) / 100.0
         out[ev.id] = round(0.8 * base + 0.2 * invalid, 6)
     return out

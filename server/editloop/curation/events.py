@@ -37,6 +37,9 @@ class Ev:
     norm_prompt: str = ""
     group: str = ""  # split group: events with near-identical prompts share it
     split: str = ""  # "train", "validation", or "none" (synthetic event of a validation group)
+    original_len: int = 0
+    rewritten: bool = False  # a reject whose final text is the user's own (non-empty, different)
+    has_texts: bool = True  # False until fill_texts() when loaded with texts=False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -46,16 +49,25 @@ class Ev:
 
 
 _COLUMNS = (
-    "e.id, e.action, e.source, e.artifact_type, e.language, e.prompt, e.original, e.final, e.similarity, "
-    "e.reward, e.validation, e.validation_messages, e.edit_spans, e.synthetic, e.created_at"
+    "e.id, e.action, e.source, e.artifact_type, e.language, e.prompt, {texts}, e.similarity, "
+    "e.reward, e.validation, e.validation_messages, e.edit_spans, e.synthetic, e.created_at, "
+    "(julianday(e.created_at) - 2440587.5) * 86400.0, length(e.original), "
+    "(trim(e.final) != '' AND e.final != e.original)"
 )
+_TEXTS = "e.original, e.final"
+# Without texts, only a prompt-less event's original is read (it names the event's split group).
+_NO_TEXTS = "CASE WHEN trim(e.prompt) = '' THEN e.original ELSE '' END, ''"
 
 
-def load_events(store: Store, artifact_type: str | None = None) -> list[Ev]:
-    """Every event that may be used for training, oldest first (lost regions excluded)."""
+def load_events(store: Store, artifact_type: str | None = None, *, texts: bool = True) -> list[Ev]:
+    """Every event that may be used for training, oldest first (lost regions excluded).
+
+    ``texts=False`` leaves ``original`` / ``final`` empty (``has_texts`` False) so that 100,000
+    events load in a fraction of the time; :func:`fill_texts` reads them for the events in use.
+    """
     sql = (
-        f"SELECT {_COLUMNS}, (julianday(e.created_at) - 2440587.5) * 86400.0 FROM events e LEFT JOIN regions r ON r.id = e.region_id "
-        "WHERE (r.status IS NULL OR r.status != 'lost')"
+        f"SELECT {_COLUMNS.format(texts=_TEXTS if texts else _NO_TEXTS)} FROM events e "
+        "LEFT JOIN regions r ON r.id = e.region_id WHERE (r.status IS NULL OR r.status != 'lost')"
     )
     args: list[Any] = []
     if artifact_type:
@@ -72,8 +84,23 @@ def load_events(store: Store, artifact_type: str | None = None) -> list[Ev]:
         if norm is None:
             norm = norm_cache[prompt] = normalize_prompt(prompt)
         out.append(Ev(r[0], r[1], r[2], r[3], r[4], prompt, r[6] or "", r[7] or "", float(r[8] or 0.0),
-                      float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14], round(r[15] or 0.0, 3), norm))
+                      float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14], round(r[15] or 0.0, 3), norm,
+                      original_len=r[16] or 0, rewritten=bool(r[17]), has_texts=texts))
     return out
+
+
+def fill_texts(store: Store, events: list[Ev]) -> list[Ev]:
+    """Read ``original`` and ``final`` for the events loaded without them; returns ``events``."""
+    todo = {ev.id: ev for ev in events if not ev.has_texts}
+    ids = sorted(todo)
+    with store.lock:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = ",".join("?" * len(chunk))
+            for eid, original, final in store.db.conn.execute(f"SELECT id, original, final FROM events WHERE id IN ({q})", chunk):
+                ev = todo[eid]
+                ev.original, ev.final, ev.has_texts = original or "", final or "", True
+    return events
 
 
 def normalize_prompt(text: str) -> str:

@@ -3,8 +3,9 @@
 Prompts are first normalized (lower case, words only): identical normalized prompts are one
 group. Distinct normalized prompts are then clustered with MinHash LSH over their word bigrams
 (24 hashes in 6 bands of 4, vectorized with numpy: a pair with Jaccard 0.8 collides in some band
-with probability 0.96, one with 0.9 with 0.999); each candidate pair is joined when the exact
-Jaccard similarity of the two bigram sets reaches ``threshold``. Bigrams rather than words:
+with probability 0.96, one with 0.9 with 0.999); a candidate pair is joined when all 24 MinHash
+values agree (a pair below 0.8 Jaccard does so with probability < 1%) or else when the exact
+Jaccard similarity of the two bigram (hash) sets reaches ``threshold``. Bigrams rather than words:
 templated prompts share most of their words but few word pairs. Groups are the connected components (union-find); a group's key is its smallest normalized prompt, so it does
 not depend on the order of events. Events without a prompt are grouped by their output text.
 """
@@ -21,6 +22,11 @@ def shingles(norm_prompt: str) -> frozenset[str]:
     """The word bigrams of a normalized prompt, the first word paired with a start marker."""
     words = ["\x00"] + norm_prompt.split()
     return frozenset(a + " " + b for a, b in zip(words, words[1:]))
+
+
+def _jaccard_ints(a: set[int], b: set[int]) -> float:
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter) if (a or b) else 1.0
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
@@ -48,14 +54,10 @@ class _UnionFind:
 
 
 def _mix(v):
-    """splitmix64's finalizer: uint64 multiplication wraps, so this scrambles the order of hashes."""
+    """Multiply-xorshift: uint64 multiplication wraps, so this scrambles the order of hashes."""
     import numpy as np
 
-    v = v ^ (v >> np.uint64(30))
-    v = v * np.uint64(0xBF58476D1CE4E5B9)
-    v = v ^ (v >> np.uint64(27))
-    v = v * np.uint64(0x94D049BB133111EB)
-    return v ^ (v >> np.uint64(31))
+    return v ^ (v >> np.uint64(29))
 
 
 def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
@@ -87,7 +89,7 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     sig = np.empty((_HASHES, len(nonempty)), dtype=np.uint64)
     top = np.iinfo(np.uint64).max
     for k in range(_HASHES):
-        values = _mix((H ^ b[k]) * a[k])  # one random-looking permutation of 64-bit hashes per k
+        values = _mix((H ^ b[k]) * a[k])  # one random-looking permutation of the 64-bit hashes per k
         values[crossing] = top
         sig[k] = np.minimum.reduceat(values, offsets)
     idx = np.asarray(nonempty)
@@ -105,14 +107,23 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     if not firsts:
         return list(range(n))
     f, o = np.concatenate(firsts), np.concatenate(others)
-    pairs = set(zip(idx[f].tolist(), idx[o].tolist()))
-    sets: dict[int, frozenset[str]] = {}
-    for x, y in sorted(pairs):  # verify every candidate with the exact Jaccard similarity
+    agree = (sig[:, f] == sig[:, o]).sum(axis=0)
+    pos = {p: j for j, p in enumerate(nonempty)}
+    sets: dict[int, set[int]] = {}
+
+    def bigrams(i: int) -> set[int]:
+        got = sets.get(i)
+        if got is None:
+            start = int(offsets[pos[i]])
+            got = sets[i] = set(H[start:start + int(lens[pos[i]]) - 1].tolist())
+        return got
+
+    for x, y, same in sorted(set(zip(idx[f].tolist(), idx[o].tolist(), agree.tolist()))):
         if uf.find(x) == uf.find(y):
             continue
-        sx = sets.get(x) or sets.setdefault(x, shingles(prompts[x]))
-        sy = sets.get(y) or sets.setdefault(y, shingles(prompts[y]))
-        if jaccard(sx, sy) >= threshold:
+        # All 24 MinHash values equal: Jaccard >= 0.8 with near certainty (P < 1e-2 below 0.8);
+        # anything else is decided by the exact Jaccard of the bigram hash sets.
+        if same == _HASHES or _jaccard_ints(bigrams(x), bigrams(y)) >= threshold:
             uf.union(x, y)
     return [uf.find(i) for i in range(n)]
 
