@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.editloop-installed
 EXT    := vscode-extension
 
-.PHONY: setup demo test test-python test-extension editor-deps bench clean
+.PHONY: setup demo test test-python test-extension test-vscode editor-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ demo: setup
 editor-deps:
 	@command -v nvim >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq neovim >/dev/null; }
 
-test: setup editor-deps test-python test-extension
+test: setup editor-deps test-python test-extension test-vscode
 
 test-python: setup
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
@@ -33,6 +33,12 @@ test-extension: setup
 	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error
 	cd $(EXT) && EDITLOOP_TEST_PYTHON=$(abspath $(BIN)/python) npm test
 	cd $(EXT) && npm run package
+
+# A real VS Code workbench (code-server + Chromium): install the .vsix, capture an edit through the
+# CodeLens, check the SQLite file and the stats panel. First setup ~4.5 min, then cached in .cache/e2e.
+test-vscode: setup
+	bash tests/e2e-vscode/setup.sh
+	node tests/e2e-vscode/run.mjs
 
 bench: setup
 	$(BIN)/editloop bench system

@@ -40,6 +40,16 @@ class Tracked:
 
 
 @dataclass
+class Outcome:
+    region: dict[str, Any]
+    final: str | None
+    rejected: bool
+    source: str
+    reason: str
+    now: float
+
+
+@dataclass
 class ChangeResult:
     changed_uris: set[str] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -57,6 +67,8 @@ class CaptureService:
         self.regions: dict[str, Tracked] = {}
         self.by_uri: dict[str, list[str]] = {}
         self._dirty: set[str] = set()
+        self.deferred = False
+        self.outbox: list[Outcome] = []
 
     # -- documents ---------------------------------------------------------------------------
     def open(self, uri: str, text: str, *, version: int = 0, language_id: str = "", encoding: str = "utf-16") -> ChangeResult:
@@ -209,15 +221,35 @@ class CaptureService:
         t = self._tracked(region_id)
         if t is None:
             return self._existing_event(region_id)
-        ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), source="explicit", reason="accept")
-        return ev or self._existing_event(region_id)
+        return self._explicit(t, rejected=False)
 
     def reject(self, region_id: str) -> dict[str, Any]:
         t = self._tracked(region_id)
         if t is None:
             return self._existing_event(region_id)
-        ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=True, source="explicit", reason="reject")
-        return ev or self._existing_event(region_id)
+        return self._explicit(t, rejected=True)
+
+    def _explicit(self, t: Tracked, *, rejected: bool) -> dict[str, Any]:
+        deferred, self.deferred = self.deferred, False
+        try:
+            ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
+        finally:
+            self.deferred = deferred
+        return ev or self._existing_event(t.id)
+
+    def prepare_explicit(self, region_id: str, *, rejected: bool) -> "Outcome | dict[str, Any]":
+        """Stop tracking the region now; returns the outcome to :meth:`commit` (or the existing event)."""
+        t = self._tracked(region_id)
+        if t is None:
+            return self._existing_event(region_id)
+        deferred, self.deferred = self.deferred, True
+        try:
+            self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
+        finally:
+            self.deferred = deferred
+        out = [o for o in self.outbox if o.region["id"] == region_id]
+        self.outbox = [o for o in self.outbox if o.region["id"] != region_id]
+        return out[0] if out else self._existing_event(region_id)
 
     def _existing_event(self, region_id: str) -> dict[str, Any]:
         events = self.store.events("region_id = ?", [region_id])
@@ -241,17 +273,35 @@ class CaptureService:
         return None
 
     def _resolve(self, t: Tracked, *, final: str | None, rejected: bool = False, source: str, reason: str) -> dict[str, Any] | None:
+        """Take the region out of tracking and record its outcome.
+
+        With ``deferred`` set (the language server does), the scoring and the write (validation can
+        take tens of milliseconds) are queued in ``outbox`` for :meth:`commit` on a worker thread,
+        and None is returned; the region has already stopped moving with edits."""
         try:
             region = self.store.get_region(t.id)
         except NotFound:  # forgotten meanwhile
             self._drop(t)
             return None
-        if region["status"] != "pending":  # resolved by another window
-            self._drop(t)
-            return None
-        event, created = record_outcome(self.store, region, final=final, rejected=rejected, source=source, reason=reason, now=self.clock())
         self._drop(t)
+        if region["status"] != "pending":  # resolved by another window
+            return None
+        outcome = Outcome(region, final, rejected, source, reason, self.clock())
+        if self.deferred:
+            self.outbox.append(outcome)
+            return None
+        return self.commit(outcome)
+
+    def commit(self, outcome: "Outcome") -> dict[str, Any] | None:
+        """Score and store one outcome (thread-safe: the store serializes writes)."""
+        event, created = record_outcome(
+            self.store, outcome.region, final=outcome.final, rejected=outcome.rejected, source=outcome.source, reason=outcome.reason, now=outcome.now
+        )
         return event if created else None
+
+    def take_outbox(self) -> list["Outcome"]:
+        out, self.outbox = self.outbox, []
+        return out
 
     # -- survival checks ---------------------------------------------------------------------
     def next_check_at(self) -> float | None:

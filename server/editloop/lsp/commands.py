@@ -56,52 +56,61 @@ def register(server: "EditloopServer") -> None:
         ls.publish_uri(uri)
         return {"regionId": row["id"]}
 
-    @server.command("editloop.accept")
-    @lsp_errors
-    def accept(ls, *args: Any) -> dict[str, Any]:
-        rid = get(one_object(args, "editloop.accept"), "regionId", str)
-        uri = ls.capture.regions[rid].uri if rid in ls.capture.regions else None
-        ev = ls.capture.accept(rid)
+    async def resolve(ls, name: str, args: tuple[Any, ...], *, rejected: bool) -> dict[str, Any]:
+        rid = get(one_object(args, name), "regionId", str)
+        cap = ls.capture
+        uri = cap.regions[rid].uri if rid in cap.regions else None
+        prepared = cap.prepare_explicit(rid, rejected=rejected)  # the region stops moving now
         if uri:
             ls.publish_uri(uri)
-        return event_result(ev)
+        if isinstance(prepared, dict):
+            return event_result(prepared)
+        ev = await ls.run_writer(cap.commit, prepared)
+        return event_result(ev or cap._existing_event(rid))
+
+    @server.command("editloop.accept")
+    @lsp_errors
+    async def accept(ls, *args: Any) -> dict[str, Any]:
+        return await resolve(ls, "editloop.accept", args, rejected=False)
 
     @server.command("editloop.reject")
     @lsp_errors
-    def reject(ls, *args: Any) -> dict[str, Any]:
-        rid = get(one_object(args, "editloop.reject"), "regionId", str)
-        uri = ls.capture.regions[rid].uri if rid in ls.capture.regions else None
-        ev = ls.capture.reject(rid)
-        if uri:
-            ls.publish_uri(uri)
-        return event_result(ev)
+    async def reject(ls, *args: Any) -> dict[str, Any]:
+        return await resolve(ls, "editloop.reject", args, rejected=True)
 
     @server.command("editloop.region")
     @lsp_errors
-    def region(ls, *args: Any) -> dict[str, Any]:
+    async def region(ls, *args: Any) -> dict[str, Any]:
         rid = get(one_object(args, "editloop.region"), "regionId", str)
+        await ls.settle()
         return ls.capture.describe(rid)
 
     @server.command("editloop.stats")
     @lsp_errors
-    def stats(ls, *args: Any) -> dict[str, Any]:
+    async def stats(ls, *args: Any) -> dict[str, Any]:
         from ..store.stats import stats as compute
 
         a = one_object(args, "editloop.stats")
+        artifact_type = get(a, "artifactType", str, required=False)
         store = ls.capture.store
-        with store.lock:
-            out = compute(store.db, artifact_type=get(a, "artifactType", str, required=False))
+
+        def read() -> dict[str, Any]:
+            with store.lock:
+                return compute(store.db, artifact_type=artifact_type)
+
+        out = await ls.run_writer(read)
         out["embeddings"] = "on" if ls.settings.embeddings and _embeddings_installed() else "off"
         out["dataDir"] = str(store.home)
         return out
 
     @server.command("editloop.forget")
     @lsp_errors
-    def forget(ls, *args: Any) -> dict[str, Any]:
+    async def forget(ls, *args: Any) -> dict[str, Any]:
         a = one_object(args, "editloop.forget")
         everything = get(a, "all", bool, required=False, default=False)
         uri = get(a, "uri", str, required=not everything)
         uris = list(ls.capture.by_uri) if everything else [uri]
+        await ls.settle()
         deleted = ls.capture.forget(uri=uri, everything=everything)
         for u in uris:
             ls.publish_uri(u)
@@ -109,7 +118,7 @@ def register(server: "EditloopServer") -> None:
 
     @server.command("editloop.advanceClock")
     @lsp_errors
-    def advance_clock(ls, *args: Any) -> dict[str, Any]:
+    async def advance_clock(ls, *args: Any) -> dict[str, Any]:
         """Test facility (``editloop serve --manual-clock``): move time forward and run due checks."""
         if not isinstance(ls.clock, ManualClock):
             raise EditloopError("editloop.advanceClock needs a server started with --manual-clock")
@@ -117,8 +126,9 @@ def register(server: "EditloopServer") -> None:
         if seconds < 0:
             raise InvalidArgument("seconds must be >= 0")
         now = ls.clock.advance(float(seconds))
-        result = ls.run_checks()
-        return {"now": now, "events": [event_result(e) for e in result.events]}
+        ls.run_checks()
+        events = await ls.settle()
+        return {"now": now, "events": [event_result(e) for e in events]}
 
 
 def _embeddings_installed() -> bool:

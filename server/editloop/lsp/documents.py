@@ -46,8 +46,9 @@ def register(server: "EditloopServer") -> None:
             ls.window_show_message(types.ShowMessageParams(types.MessageType.Error, str(exc)))
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: "EditloopServer", *args: object) -> None:
+    async def shutdown(ls: "EditloopServer", *args: object) -> None:
         if ls._capture is not None:
+            await ls.settle()  # every recorded outcome is stored before we answer
             ls._capture.flush_positions()
 
 

@@ -39,6 +39,10 @@ class EditloopServer(LanguageServer):
         self._timer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._generator = None
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
+        self._commits: list[asyncio.Future[Any]] = []
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -69,6 +73,7 @@ class EditloopServer(LanguageServer):
                 log.exception("could not check for interrupted training runs")
             old = self._capture
             self._capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
+            self._capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
             self._capture_error = None
             if old is not None:
                 for uri, doc in old.docs.items():
@@ -90,7 +95,35 @@ class EditloopServer(LanguageServer):
         return self._generator
 
     # -- notifications -----------------------------------------------------------------------
+    # -- outcomes off the event loop ----------------------------------------------------------
+    def commit_outbox(self) -> None:
+        """Score and store queued outcomes on the single writer thread (in order)."""
+        if self._capture is None:
+            return
+        for outcome in self._capture.take_outbox():
+            self._commits.append(asyncio.get_running_loop().run_in_executor(self._writer, self._commit, self._capture, outcome))
+
+    @staticmethod
+    def _commit(capture: CaptureService, outcome: Any) -> dict[str, Any] | None:
+        try:
+            return capture.commit(outcome)
+        except Exception:  # noqa: BLE001 - the region stays pending in the database; it re-anchors later
+            log.exception("recording the outcome of region %s failed", outcome.region.get("id"))
+            return None
+
+    async def settle(self) -> list[dict[str, Any]]:
+        """Wait until every queued outcome is stored; returns the events they created."""
+        self.commit_outbox()
+        commits, self._commits = self._commits, []
+        results = await asyncio.gather(*commits) if commits else []
+        return [r for r in results if r]
+
+    async def run_writer(self, fn: Any, *args: Any) -> Any:
+        await self.settle()
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
     def publish(self, result: ChangeResult) -> None:
+        self.commit_outbox()
         for uri in sorted(result.changed_uris):
             self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
         if result.events:

@@ -87,7 +87,8 @@ def register(server: "EditloopServer") -> None:
             raise InvalidArgument(f"method must be one of {', '.join(METHODS)}")
         search = get(a, "search", int, required=False, default=0)
         home = str(ls.capture.store.home)
-        settings = {"threads": ls.settings.training_threads}
+        # TrainConfig fields for this run (epochs, curation overrides ...); start_run validates them
+        settings = {"threads": ls.settings.training_threads, **get(a, "settings", dict, required=False, default={})}
         loop = asyncio.get_running_loop()
         run_id = await loop.run_in_executor(
             ls.thread_pool,
