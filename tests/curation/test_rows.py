@@ -100,6 +100,9 @@ def test_weights_decay_and_kto_class_balance(store, maker):
 
 
 def test_min_edit_size():
+    default = CurationConfig().min_edit_chars
+    assert is_real_edit("A ||--o{ B", "A ||--o{ b", default)  # a one-character fix is a real edit
+    assert not is_real_edit("a b c", "a  b\n c", default)  # whitespace never is
     assert not is_real_edit("a b c", "a  b\n c", 3)
     assert not is_real_edit("abcdef", "abcdeg", 3)
     assert is_real_edit("int id", "uuid id", 3)

@@ -52,7 +52,7 @@ class CurationConfig:
     )
     # -- rows --------------------------------------------------------------------------------------
     min_edit_chars: int = field(
-        default=3,
+        default=1,
         metadata={"help": "An edit makes a DPO pair / KTO negative only if it changes at least this many non-whitespace characters."},
     )
     reject_rewrites_as_positive: bool = field(
