@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from editloop.synth import BASE_STYLE, USERS, generate_specs, get_artifact
+from editloop.synth.style import entity_name
 from editloop.training import base_model as bm
 
 pytestmark = pytest.mark.slow
@@ -83,15 +84,17 @@ def test_shipped_default_writes_valid_artifacts_and_covers_user_tokens():
     assert bm.default_model_path() == bm.ASSET_DIR
     tok = AutoTokenizer.from_pretrained(bm.ASSET_DIR)
     model = AutoModelForCausalLM.from_pretrained(bm.ASSET_DIR)
-    specs = generate_specs(6, seed=99, split="heldout")
+    specs = generate_specs(12, seed=99, split="heldout")
     for artifact in ("mermaid-erd", "sql"):
         art = get_artifact(artifact)
         outs = bm.generate(model, tok, artifact, [s.prompt() for s in specs])
-        assert sum(art.is_valid(o) for o in outs) >= 5, outs
-        # names are copied from the prompt: every entity of the spec appears in the output
-        for spec, out in zip(specs, outs):
-            ref = art.render(spec, BASE_STYLE)
-            assert sum(line in out for line in ref.splitlines()) >= 0.7 * len(ref.splitlines()), (out, ref)
+        assert sum(art.is_valid(o) for o in outs) >= 11, outs
+        # names are copied from the prompt: the entities, and most reference lines, appear in the output
+        names = [(entity_name(e, BASE_STYLE), out) for spec, out in zip(specs, outs) for e in spec.entities]
+        assert sum(name in out for name, out in names) >= 0.8 * len(names)
+        refs = [(art.render(spec, BASE_STYLE).splitlines(), out.splitlines()) for spec, out in zip(specs, outs)]
+        copied = sum(line in out for ref, out in refs for line in ref)
+        assert copied >= 0.6 * sum(len(ref) for ref, _ in refs)
     info = bm.read_build_info(bm.ASSET_DIR)
     examples = bm.pretraining_examples(info["config"]["corpus_size"], seed=info["seed"],
                                        styled_fraction=info["config"]["styled_fraction"],
