@@ -66,6 +66,7 @@ def register(server: "EditloopServer") -> None:
         if isinstance(prepared, dict):
             return event_result(prepared)
         ev = await ls.run_writer(cap.commit, prepared)
+        ls.background.note_event()
         return event_result(ev or cap._existing_event(rid))
 
     @server.command("editloop.accept")

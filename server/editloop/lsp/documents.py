@@ -72,6 +72,7 @@ def did_change(ls: "EditloopServer", params: types.DidChangeTextDocumentParams) 
             changes.append((None, ch.text))
     try:
         result = ls.capture.change(uri, changes, version=params.text_document.version)
+        ls.background.note_edit()
         ls.publish(result)
     except Exception:  # noqa: BLE001
         log.exception("didChange %s failed", uri)

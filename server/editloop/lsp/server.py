@@ -39,6 +39,9 @@ class EditloopServer(LanguageServer):
         self._timer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._generator = None
+        from .background import Background
+
+        self.background = Background(self)
         from concurrent.futures import ThreadPoolExecutor
 
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
@@ -124,6 +127,8 @@ class EditloopServer(LanguageServer):
 
     def publish(self, result: ChangeResult) -> None:
         self.commit_outbox()
+        if result.events or self._commits:
+            self.background.note_event()
         for uri in sorted(result.changed_uris):
             self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
         if result.events:
@@ -157,6 +162,7 @@ class EditloopServer(LanguageServer):
                 pass
             self._wakeup.clear()
             self.run_checks()
+            await self.background.tick()
 
     def run_checks(self) -> ChangeResult:
         if self._capture is None:

@@ -68,7 +68,11 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
         if event.get("type") == "finished":
             if has_progress:
                 ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"run {run_id} {event.get('status')}"))
-            ls.protocol.notify("editloop/runFinished", {"runId": run_id, "status": event.get("status"), "metrics": event.get("metrics") or {}, "error": event.get("error")})
+            finished = {"runId": run_id, "status": event.get("status"), "promoted": bool(event.get("promoted")), "metrics": event.get("metrics") or {}, "error": event.get("error")}
+            ls.protocol.notify("editloop/runFinished", finished)
+            from .background import announce_promotion
+
+            announce_promotion(ls, finished)
             return
         if has_progress and event.get("percentage") is not None:
             pct = max(0, min(100, int(event["percentage"])))

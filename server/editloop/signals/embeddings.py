@@ -189,3 +189,31 @@ def fill_embedding_similarity(store: Any, *, limit: int | None = None, batch: in
             store.db.conn.executemany("UPDATE events SET embedding_similarity = ? WHERE id = ?", updates)
         done += len(rows)
     return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m editloop.signals.embeddings --home DIR``: fill missing embedding similarities.
+
+    The language server runs this as a subprocess after events arrive, so torch and the model never
+    load into the server's own process."""
+    import argparse
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    p = argparse.ArgumentParser(prog="python -m editloop.signals.embeddings")
+    p.add_argument("--home", required=True)
+    p.add_argument("--limit", type=int, default=None)
+    args = p.parse_args(argv)
+    from ..store import Store
+
+    store = Store.open(args.home)
+    try:
+        n = fill_embedding_similarity(store, limit=args.limit)
+    finally:
+        store.close()
+    print(n)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
