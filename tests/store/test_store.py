@@ -68,3 +68,18 @@ def test_two_connections_writing_lose_and_duplicate_nothing(tmp_path):
         for store in (a, b) if i % 2 else (b, a):
             record_outcome(store, reg, final=reg["original"], now=time.time())
     assert a.db.conn.execute("SELECT COUNT(*), COUNT(DISTINCT region_id) FROM events").fetchone() == (20, 20)
+
+
+def test_per_model_statistics_compare_versions(tmp_path):
+    store = Store.open(tmp_path)
+    now = time.time()
+    for version, extra in (("base", " edited" * 8), ("run-2", " e")):
+        for i in range(6):
+            reg = store.insert_region({"uri": "file:///m", "artifact_type": "sql", "prompt": "p", "original": f"CREATE TABLE t{i} (id int);", "model": "tiny", "model_version": version})
+            record_outcome(store, reg, final=reg["original"] + extra, now=now)
+            now += 1
+    s = stats(store.db)
+    assert [m["modelVersion"] for m in s["byModel"]] == ["base", "run-2"]
+    comp = s["modelComparison"]
+    assert comp["editReduction"] == round(1 - 2 / 56, 4)
+    assert comp["summary"] == "tiny run-2 needs 96% fewer edits than tiny base"

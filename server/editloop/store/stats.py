@@ -60,21 +60,23 @@ def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: in
     pend_where, pend_args = ("AND artifact_type = ?", [artifact_type]) if artifact_type else ("", [])
     pending = conn.execute(f"SELECT COUNT(*) FROM regions WHERE status = 'pending' {pend_where}", pend_args).fetchone()[0]
     lost = conn.execute(f"SELECT COUNT(*) FROM regions WHERE status = 'lost' {pend_where}", pend_args).fetchone()[0]
+    by_model = [
+        {
+            "model": model,
+            "modelVersion": version or None,
+            "events": m["events"],
+            "acceptRate": _rate(m["accept"], m["events"]),
+            "meanSimilarity": _round(m["sim"] / m["events"]) if m["events"] else None,
+            "meanEditDistance": _round(m["dist"] / m["ndist"], 1) if m["ndist"] else None,
+        }
+        for (model, version), m in sorted(models.items(), key=lambda kv: kv[1]["first"] or "")
+    ]
     return {
         "total": total,
         "counts": counts,
         "byArtifactType": by_type,
-        "byModel": [
-            {
-                "model": model,
-                "modelVersion": version or None,
-                "events": m["events"],
-                "acceptRate": _rate(m["accept"], m["events"]),
-                "meanSimilarity": _round(m["sim"] / m["events"]) if m["events"] else None,
-                "meanEditDistance": _round(m["dist"] / m["ndist"], 1) if m["ndist"] else None,
-            }
-            for (model, version), m in sorted(models.items(), key=lambda kv: kv[1]["first"] or "")
-        ],
+        "byModel": by_model,
+        "modelComparison": model_comparison(by_model),
         "acceptRate": _rate(counts["accept"], total),
         "meanSimilarity": _round(tot["sim"] / total) if total else None,
         "meanReward": _round(tot["reward"] / total) if total else None,
@@ -98,6 +100,23 @@ def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: in
         "lost": lost,
         "recentRuns": recent_runs(db, limit=runs, artifact_type=artifact_type),
     }
+
+
+def model_comparison(by_model: list[dict[str, Any]], *, min_events: int = 5) -> dict[str, Any] | None:
+    """The first model version against the newest, by mean edit distance (measured, never assumed)."""
+    known = [m for m in by_model if m["events"] >= min_events and m["meanEditDistance"] is not None]
+    if len(known) < 2:
+        return None
+    first, last = known[0], known[-1]
+    if not first["meanEditDistance"]:
+        return None
+    cut = 1 - last["meanEditDistance"] / first["meanEditDistance"]
+
+    def name(m: dict[str, Any]) -> str:
+        return f"{m['model'] or 'model'} {m['modelVersion'] or ''}".strip()
+
+    verb = f"needs {cut:.0%} fewer edits than" if cut >= 0 else f"needs {-cut:.0%} more edits than"
+    return {"from": first, "to": last, "editReduction": round(cut, 4), "summary": f"{name(last)} {verb} {name(first)}"}
 
 
 def recent_runs(db: Any, *, limit: int = 10, artifact_type: str | None = None) -> list[dict[str, Any]]:
