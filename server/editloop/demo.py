@@ -53,7 +53,10 @@ def summary(result: LoopResult, cfg: LoopConfig) -> str:
     lines.append("")
     for r, s in zip(result.runs, result.train_seconds):
         m = r.get("metrics") or {}
-        lines.append(f"Train now: run {r.get('runId')} {r.get('status')} in {s:.0f} s; promoted: {m.get('promoted', '?')}")
+        verdict = "promoted" if r.get("promoted") else f"not promoted ({m.get('promotion') or r.get('error') or 'see editloop runs'})"
+        lines.append(f"Train now: run {r.get('runId')} {r.get('status')} in {s:.0f} s; {verdict}")
+        if m.get("reason"):
+            lines.append(f"  {m['reason']}")
     return "\n".join(lines)
 
 
