@@ -83,3 +83,26 @@ def test_per_model_statistics_compare_versions(tmp_path):
     comp = s["modelComparison"]
     assert comp["editReduction"] == round(1 - 2 / 56, 4)
     assert comp["summary"] == "tiny run-2 needs 96% fewer edits than tiny base"
+
+
+def test_read_only_and_full_database_give_clear_errors_and_lose_nothing(tmp_path):
+    import pytest
+
+    from editloop.errors import EditloopError
+
+    store = Store.open(tmp_path)
+    kept = [_region(store, i, "sql") for i in range(3)]
+    record_outcome(store, kept[0], final="x", now=time.time())
+    store.db.conn.execute("PRAGMA query_only = ON")  # what a read-only file system looks like to SQLite
+    with pytest.raises(EditloopError, match="read-only.*nothing was recorded"):
+        _region(store, 9, "sql")
+    store.db.conn.execute("PRAGMA query_only = OFF")
+    pages = store.db.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.db.conn.execute(f"PRAGMA max_page_count = {pages + 2}")  # a full disk
+    with pytest.raises(EditloopError, match="full"):
+        for i in range(1000):
+            reg = store.insert_region({"uri": "file:///big", "artifact_type": "sql", "original": "y" * 5000 + str(i)})
+    conn = store.db.conn
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
+    assert {r["id"] for r in kept} <= {row[0] for row in conn.execute("SELECT id FROM regions")}

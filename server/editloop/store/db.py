@@ -111,14 +111,36 @@ class _immediate:
         self.conn = conn
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise storage_error(exc) from None
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
+            try:
+                self.conn.execute("COMMIT")
+                return
+            except sqlite3.Error as err:
+                exc_type, exc = type(err), err
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise storage_error(exc) from None
+
+
+def storage_error(exc: sqlite3.Error) -> EditloopError:
+    """A write that failed: say why in words a user can act on (nothing was half-written)."""
+    text = str(exc)
+    hint = ""
+    if "readonly" in text or "read-only" in text:
+        hint = ": the data folder is read-only (check editloop.dataDir / EDITLOOP_HOME)"
+    elif "full" in text:
+        hint = ": the disk (or the database's size limit) is full; free some space"
+    elif "locked" in text or "busy" in text:
+        hint = ": another process held the database for too long; try again"
+    return EditloopError(f"cannot write feedback.db ({text}){hint}; nothing was recorded")
 
 
 def write_tx(db: Any) -> _immediate:
