@@ -74,7 +74,7 @@ def _trl_rows(store: Store, fmt: str, artifact_type: str | None, split: str, con
         raise InvalidArgument(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
     events, now = _events(store, artifact_type, split, config, include_synthetic)
     method = "sft" if fmt == "openai" else fmt
-    return [r for r, _ in build_rows(events, config, now, with_meta=False)[method]]
+    return [r for r, _ in build_rows(events, config, now, with_meta=False, methods=(method,))[method]]
 
 
 def export_rows(store: Store, fmt: str, *, artifact_type: str | None = None, split: str = "all",

@@ -76,11 +76,15 @@ def _meta(ev: Ev, kind: str, weight: float, **more: Any) -> Meta:
 
 
 def build_rows(
-    events: list[Ev], config: CurationConfig, now: float, *, cross_pairs: bool | None = None, with_meta: bool = True
+    events: list[Ev], config: CurationConfig, now: float, *, cross_pairs: bool | None = None, with_meta: bool = True,
+    methods: tuple[str, ...] = METHODS,
 ) -> dict[str, list[tuple[Row, Meta | None]]]:
-    """Rows for every method from ``events`` (one split's events); ``with_meta=False`` skips
-    weights and metadata (export)."""
+    """Rows for ``methods`` from ``events`` (one split's events); ``with_meta=False`` skips weights
+    and metadata (export). Methods not asked for get empty lists."""
     out: dict[str, list[tuple[Row, Meta | None]]] = {m: [] for m in METHODS}
+    want_sft, want_dpo, want_kto = ("sft" in methods), ("dpo" in methods), ("kto" in methods)
+    need_neg = want_dpo or want_kto
+    cross = want_dpo and (config.cross_pairs if cross_pairs is None else cross_pairs)
     pos_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
     neg_by_group: dict[str, list[tuple[Ev, str]]] = defaultdict(list)
     prompts: dict[tuple, list[dict[str, str]]] = {}
@@ -90,24 +94,29 @@ def build_rows(
         if prompt is None:
             prompt = prompts[key] = messages(ev.artifact_type, ev.prompt, ev.language)
         pos = positive_text(ev, config)
-        neg = negative_text(ev, config)
+        neg = negative_text(ev, config) if need_neg else None
         if pos is not None:
             completion = assistant(pos)
             m_sft = m_kto = None
             if with_meta:
                 w = row_weight(ev, user_text=ev.action != "accept", good=True, now=now, config=config)
                 m_sft, m_kto = _meta(ev, "sft", w), _meta(ev, "kto_pos", w)
-            out["sft"].append(({"prompt": prompt, "completion": completion}, m_sft))
-            out["kto"].append(({"prompt": prompt, "completion": completion, "label": True}, m_kto))
-            pos_by_group[ev.group].append((ev, pos))
+            if want_sft:
+                out["sft"].append(({"prompt": prompt, "completion": completion}, m_sft))
+            if want_kto:
+                out["kto"].append(({"prompt": prompt, "completion": completion, "label": True}, m_kto))
+            if cross:
+                pos_by_group[ev.group].append((ev, pos))
         if neg is not None:
-            m = _meta(ev, "kto_neg", row_weight(ev, user_text=False, good=False, now=now, config=config)) if with_meta else None
-            out["kto"].append(({"prompt": prompt, "completion": assistant(neg), "label": False}, m))
-            neg_by_group[ev.group].append((ev, neg))
-        if pos is not None and neg is not None:
+            if want_kto:
+                m = _meta(ev, "kto_neg", row_weight(ev, user_text=False, good=False, now=now, config=config)) if with_meta else None
+                out["kto"].append(({"prompt": prompt, "completion": assistant(neg), "label": False}, m))
+            if cross and ev.action == "reject":
+                neg_by_group[ev.group].append((ev, neg))
+        if want_dpo and pos is not None and neg is not None:
             m = _meta(ev, "dpo", row_weight(ev, user_text=True, good=True, now=now, config=config)) if with_meta else None
             out["dpo"].append(({"prompt": prompt, "chosen": assistant(pos), "rejected": assistant(neg)}, m))
-    if config.cross_pairs if cross_pairs is None else cross_pairs:
+    if cross:
         out["dpo"].extend(_cross_pairs(pos_by_group, neg_by_group, config, now, with_meta))
     return out
 
