@@ -63,7 +63,7 @@ def _load_data(store: Store, folder: Path, config, method: str):
         for m in ("sft", "dpo", "kto"):
             setattr(data, m, Split(**raw.get(m, {})))
         return data
-    data = from_store(store, artifact_type=config.artifact_type, method=method)
+    data = from_store(store, artifact_type=config.artifact_type, method=method, curation=config.curation_config())
     if data.batch_id:
         jobs.update_run(store, folder.name, batch_id=data.batch_id)
     return data
@@ -82,6 +82,18 @@ def _incumbent(store: Store, artifact_type: str | None, notes: list[str]) -> str
         notes.append(f"promoted run {run['id']} cannot be loaded ({exc}); compared against the base")
         return None
     return run["adapter_path"]
+
+
+MEMORY_SIGNS = ("failed to map segment", "cannot allocate memory", "out of memory", "std::bad_alloc", "defaultcpuallocator")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for the user (the traceback goes to train.log)."""
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".strip()
+    if isinstance(exc, MemoryError) or any(sign in text.lower() for sign in MEMORY_SIGNS):
+        return (f"out of memory while training ({text}); close other programs, lower the batch size, "
+                "or use a smaller base model")
+    return text
 
 
 def run(home: Path, run_id: str) -> int:
@@ -160,7 +172,7 @@ def run(home: Path, run_id: str) -> int:
         log.error("%s", exc)
     except BaseException as exc:  # noqa: BLE001 - the run must end in a final state whatever happened
         status = "cancelled" if stop() else "failed"
-        error = None if stop() else f"{type(exc).__name__}: {exc}"
+        error = None if stop() else describe_failure(exc)
         traceback.print_exc()
     finally:
         if main:
