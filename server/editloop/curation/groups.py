@@ -6,8 +6,9 @@ group. Distinct normalized prompts are then clustered with MinHash LSH over thei
 with probability 0.96, one with 0.9 with 0.999); a candidate pair is joined when all 24 MinHash
 values agree (a pair below 0.8 Jaccard does so with probability < 1%) or else when the exact
 Jaccard similarity of the two bigram (hash) sets reaches ``threshold``. Bigrams rather than words:
-templated prompts share most of their words but few word pairs. Groups are the connected components (union-find); a group's key is its smallest normalized prompt, so it does
-not depend on the order of events. Events without a prompt are grouped by their output text.
+templated prompts share most of their words but few word pairs. Groups are the connected
+components (vectorized label propagation); a group's key is its smallest normalized prompt, so it
+does not depend on the order of events. Events without a prompt are grouped by their output text.
 """
 
 from __future__ import annotations
@@ -36,23 +37,6 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        p = self.parent
-        while p[i] != i:
-            p[i] = p[p[i]]
-            i = p[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _mix(v):
     """Multiply-xorshift: uint64 multiplication wraps, so this scrambles the order of hashes."""
     import numpy as np
@@ -63,7 +47,6 @@ def _mix(v):
 def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
     """For distinct normalized prompts, the index of each one's cluster representative."""
     n = len(prompts)
-    uf = _UnionFind(n)
     if n < 2 or threshold > 1.0:
         return list(range(n))
     import numpy as np
@@ -92,7 +75,6 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
         values = _mix((H ^ b[k]) * a[k])  # one random-looking permutation of the 64-bit hashes per k
         values[crossing] = top
         sig[k] = np.minimum.reduceat(values, offsets)
-    idx = np.asarray(nonempty)
     firsts, others = [], []
     for band in range(_BANDS):
         rows = sig[band * _ROWS:(band + 1) * _ROWS]
@@ -104,28 +86,48 @@ def cluster_prompts(prompts: list[str], threshold: float = 0.8) -> list[int]:
         same = np.nonzero(sk[1:] == sk[:-1])[0]
         firsts.append(order[same])
         others.append(order[same + 1])
-    if not firsts:
-        return list(range(n))
     f, o = np.concatenate(firsts), np.concatenate(others)
-    agree = (sig[:, f] == sig[:, o]).sum(axis=0)
-    pos = {p: j for j, p in enumerate(nonempty)}
+    lo, hi = np.minimum(f, o), np.maximum(f, o)
+    pair = np.unique(lo * np.int64(len(nonempty)) + hi)
+    lo, hi = pair // len(nonempty), pair % len(nonempty)
+    sure = (sig[:, lo] == sig[:, hi]).all(axis=0)
+    # All 24 MinHash values equal: Jaccard >= 0.8 with near certainty (P < 1e-2 below 0.8); the
+    # other candidates are decided by the exact Jaccard of their bigram (hash) sets.
     sets: dict[int, set[int]] = {}
 
-    def bigrams(i: int) -> set[int]:
-        got = sets.get(i)
+    def bigrams(j: int) -> set[int]:
+        got = sets.get(j)
         if got is None:
-            start = int(offsets[pos[i]])
-            got = sets[i] = set(H[start:start + int(lens[pos[i]]) - 1].tolist())
+            start = int(offsets[j])
+            got = sets[j] = set(H[start:start + int(lens[j]) - 1].tolist())
         return got
 
-    for x, y, same in sorted(set(zip(idx[f].tolist(), idx[o].tolist(), agree.tolist()))):
-        if uf.find(x) == uf.find(y):
-            continue
-        # All 24 MinHash values equal: Jaccard >= 0.8 with near certainty (P < 1e-2 below 0.8);
-        # anything else is decided by the exact Jaccard of the bigram hash sets.
-        if same == _HASHES or _jaccard_ints(bigrams(x), bigrams(y)) >= threshold:
-            uf.union(x, y)
-    return [uf.find(i) for i in range(n)]
+    checked = [(x, y) for x, y in zip(lo[~sure].tolist(), hi[~sure].tolist())
+               if _jaccard_ints(bigrams(x), bigrams(y)) >= threshold]
+    u = np.concatenate((lo[sure], np.asarray([x for x, _ in checked], dtype=np.int64)))
+    v = np.concatenate((hi[sure], np.asarray([y for _, y in checked], dtype=np.int64)))
+    labels = _components(len(nonempty), u, v)
+    rep = list(range(n))
+    for j, lab in enumerate(labels.tolist()):
+        rep[nonempty[j]] = nonempty[lab]
+    return rep
+
+
+def _components(n: int, u, v):
+    """Connected components of an edge list: each node's label is the smallest node of its component
+    (min-label propagation with pointer jumping, vectorized)."""
+    import numpy as np
+
+    labels = np.arange(n)
+    if len(u) == 0:
+        return labels
+    while True:
+        old = labels.copy()
+        np.minimum.at(labels, u, labels[v])
+        np.minimum.at(labels, v, labels[u])
+        labels = labels[labels]
+        if np.array_equal(labels, old):
+            return labels
 
 
 def assign_groups(events: list[Ev], threshold: float = 0.8) -> None:
