@@ -106,6 +106,13 @@ class TrainConfig:
     use_best_params: bool = field(
         default=True, metadata={"help": "Start from the best hyper-parameters an earlier search stored for this artifact type."}
     )
+    curation: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Overrides of curation's CurationConfig fields for the batch this run builds from the feedback "
+            "database, e.g. {'active': False} (the learning benchmark's ablations); empty: curation's defaults."
+        },
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.lora, Mapping):
@@ -117,6 +124,25 @@ class TrainConfig:
             raise InvalidArgument("batch_size, epochs, threads must be positive and max_length at least 16")
         if self.learning_rate is not None and not 0 < self.learning_rate < 1:
             raise InvalidArgument(f"learning_rate must be in (0, 1) (got {self.learning_rate})")
+        self.curation_config()  # unknown or ill-typed overrides fail here, before a run is queued
+
+    def curation_config(self):
+        """The :class:`~editloop.curation.CurationConfig` with this run's ``curation`` overrides."""
+        from ..curation.config import CurationConfig
+
+        if not isinstance(self.curation, Mapping):
+            raise InvalidArgument("curation must be an object of CurationConfig fields")
+        names = {f.name: f for f in dataclasses.fields(CurationConfig)}
+        unknown = set(self.curation) - set(names)
+        if unknown:
+            raise InvalidArgument(f"unknown curation setting(s): {', '.join(sorted(unknown))}")
+        # JSON has no tuples: a list for a tuple field (augment_kinds) becomes one
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.curation.items()}
+        for key, value in values.items():
+            default = names[key].default
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise InvalidArgument(f"curation.{key} must be true or false (got {value!r})")
+        return CurationConfig(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

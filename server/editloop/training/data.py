@@ -105,11 +105,14 @@ def trl_rows(rows: list[Mapping[str, Any]], method: str) -> list[dict[str, Any]]
     return [{c: row[c] for c in cols} for row in rows]
 
 
-def from_store(store, *, artifact_type: str | None, method: str) -> TrainingData:
-    """Build the run's rows from the feedback database through curation's ``build_batch`` (recorded)."""
-    from ..curation import build_batch
+def from_store(store, *, artifact_type: str | None, method: str, curation=None) -> TrainingData:
+    """Build the run's rows from the feedback database through curation's ``build_batch`` (recorded).
 
-    batch = build_batch(store, artifact_type=artifact_type, method=method)
+    ``curation`` is a :class:`~editloop.curation.CurationConfig` (None: curation's defaults).
+    """
+    from ..curation import CurationConfig, build_batch
+
+    batch = build_batch(store, artifact_type=artifact_type, method=method, config=curation or CurationConfig())
     return from_batch(batch, store=store)
 
 
