@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import sqlite3
+import sys
 from pathlib import Path
 
 from typing import Any, Iterable, Iterator
@@ -57,6 +58,16 @@ class DB:
         return self.utils()[table]
 
 
+def _connect(file: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(file, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not left in free pages
+    return conn
+
+
 def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None = None) -> DB:
     """Open (creating and migrating) ``feedback.db``.
 
@@ -71,25 +82,19 @@ def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None =
         ensure_private_dir(file.parent)
     old_umask = os.umask(0o077)
     try:
-        conn = sqlite3.connect(str(file), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")  # deleted text is overwritten, not left in free pages
+        conn = _connect(str(file))
         db = DB(conn)
-        from .migrations import STEPS, migrations
+        from .migrations import STEPS
 
         if conn.execute("PRAGMA user_version").fetchone()[0] < len(STEPS):
-            sdb = db.utils()
-            m = migrations()
-            try:
-                m.apply(sdb)
-            except sqlite3.OperationalError:
-                # Another process (a second editor window) migrated at the same moment.
-                if m.pending(sdb):
-                    raise
-            conn.execute(f"PRAGMA user_version = {len(STEPS)}")
+            if "sqlite_utils" in sys.modules or os.environ.get("EDITLOOP_MIGRATE_IN_PROCESS"):
+                migrate(db)
+            else:
+                # sqlite-utils imports pandas when it is installed (+80 MB, ~1 s): a long-lived
+                # process (the language server) migrates in a short-lived child instead.
+                _migrate_in_child(file)
+            if conn.execute("PRAGMA user_version").fetchone()[0] < len(STEPS):
+                raise EditloopError(f"the schema of {file} could not be brought up to date")
     except sqlite3.Error as exc:
         raise EditloopError(f"cannot open database {file}: {exc}") from None
     finally:
@@ -102,6 +107,31 @@ def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None =
             except OSError:
                 pass
     return db
+
+
+def migrate(db: "DB") -> None:
+    """Apply pending migrations with sqlite-utils' Migrations (safe against a concurrent migrator)."""
+    from .migrations import STEPS, migrations
+
+    sdb = db.utils()
+    m = migrations()
+    try:
+        m.apply(sdb)
+    except sqlite3.OperationalError:
+        # Another process (a second editor window) migrated at the same moment.
+        if m.pending(sdb):
+            raise
+    db.conn.execute(f"PRAGMA user_version = {len(STEPS)}")
+
+
+def _migrate_in_child(file: Path) -> None:
+    import subprocess
+
+    code = "import sys; from editloop.store.db import DB, migrate, _connect; migrate(DB(_connect(sys.argv[1])))"
+    proc = subprocess.run([sys.executable, "-c", code, str(file)], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise EditloopError(f"cannot migrate {file}: {last}")
 
 
 class _immediate:
