@@ -37,6 +37,7 @@ class Settings:
     generation_model: str = ""
     generation_backend: str = "auto"
     generation_retrieval: int = 0
+    generation_inline: bool = False
     training_base_model: str = ""
     training_auto: bool = False
     training_threads: int = 1
@@ -116,6 +117,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "generation.model": ("generation_model", _str),
     "generation.backend": ("generation_backend", _str),
     "generation.retrieval": ("generation_retrieval", _int(0, 20)),
+    "generation.inline": ("generation_inline", _bool),
     "training.baseModel": ("training_base_model", _str),
     "training.auto": ("training_auto", _bool),
     "training.threads": ("training_threads", _int(1, 256)),

@@ -296,6 +296,8 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             note(`Editloop: forgot ${typeof r.deleted === 'number' ? r.deleted : 0} records from ${name}.`);
         }),
 
+        // The server's inline completions carry this command; VS Code runs it when one is accepted.
+        register('editloop.inlineAccepted', (arg) => server.execute(ServerCommand.inlineAccepted, (arg ?? {}) as object)),
         register('editloop.restart', () => server.restart()),
         register('editloop.showLogs', async () => log().show()),
     ];

@@ -185,6 +185,20 @@ class CaptureService:
         self._add(Tracked(row["id"], uri, start, end, row["original"], parse_iso(row["created_at"])))
         return row
 
+    def record_dismissed(self, *, uri: str, text: str, prompt: str, model: str, model_version: str | None, artifact_type: str) -> None:
+        """A suggestion that was shown and not taken: an implicit reject (queued like any outcome)."""
+        if is_excluded(uri, self.settings.exclude):
+            return
+        row = self.store.insert_region(
+            {"uri": uri, "artifact_type": artifact_type, "prompt": prompt, "model": model, "model_version": model_version,
+             "original": text, "client": self.client, "created_at": utcnow_iso(self.clock())}
+        )
+        outcome = Outcome(row, None, True, "implicit", "inline dismissed", self.clock())
+        if self.deferred:
+            self.outbox.append(outcome)
+        else:
+            self.commit(outcome)
+
     def inserted_range(self, uri: str, line: int, character: int, text: str) -> tuple[int, int, int, int] | None:
         """The client range of ``text`` if the document holds it at (line, character), else None."""
         doc = self.docs.get(uri)

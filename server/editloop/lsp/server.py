@@ -162,6 +162,8 @@ class EditloopServer(LanguageServer):
                 pass
             self._wakeup.clear()
             self.run_checks()
+            if self._capture is not None:
+                self.dismiss_inline(self)  # suggestions shown long ago and never taken
             await self.background.tick()
 
     def run_checks(self) -> ChangeResult:
@@ -178,13 +180,14 @@ class EditloopServer(LanguageServer):
 
 def create_server(*, manual_clock: bool = False) -> EditloopServer:
     server = EditloopServer(manual_clock=manual_clock)
-    from . import commands, documents, features, training  # noqa: F401 - registering handlers
+    from . import commands, documents, features, inline, training  # noqa: F401 - registering handlers
 
     documents.register(server)
     commands.register(server)
     commands.register_generation(server)
     features.register(server)
     training.register(server)
+    inline.register(server)
     return server
 
 

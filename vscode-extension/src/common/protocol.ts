@@ -15,6 +15,7 @@ export const ServerCommand = {
     cancel: 'editloop.cancel',
     export: 'editloop.export',
     forget: 'editloop.forget',
+    inlineAccepted: 'editloop.inlineAccepted',
 } as const;
 
 export const RegionsNotification = 'editloop/regions';

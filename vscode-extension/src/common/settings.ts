@@ -55,6 +55,7 @@ export const SETTINGS = {
     'generation.model': str(''),
     'generation.backend': str('auto'),
     'generation.retrieval': int(0, 0, 20),
+    'generation.inline': bool(false),
     survivalSeconds: numbers([30, 120, 300, 600]),
     redactSecrets: bool(true),
     exclude: strings(['**/.env', '**/.env.*', '**/*.pem', '**/*.key', '**/id_rsa*', '**/secrets/**', '**/.git/**']),
