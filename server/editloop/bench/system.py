@@ -144,6 +144,57 @@ def bench_did_change(tmp: Path, *, lines: int = 10_000, regions: int = 200, edit
     }
 
 
+def _pairs(n: int, size: int = 2048) -> list[tuple[str, str]]:
+    """2 KB Python texts (this package's own source) and a one-line edit of each."""
+    import inspect
+
+    from .. import capture, store
+    from ..capture import document, service
+    from ..store import store as store_mod
+
+    src = "".join(inspect.getsource(m) for m in (service, store_mod, document, capture, store))
+    rng = random.Random(5)
+    out = []
+    for i in range(n):
+        start = (i * 997) % max(1, len(src) - size)
+        text = src[start : start + size]
+        lines = text.splitlines(True)
+        k = rng.randrange(len(lines))
+        lines[k] = lines[k].rstrip("\n") + "  # edited\n"
+        out.append((text, "".join(lines)))
+    return out
+
+
+def bench_ingestion(tmp: Path, n: int = 1000) -> dict[str, Any]:
+    """Events/s through the real outcome path into a real feedback.db: every signal, and (the
+    BENCHMARK's definition) similarity and reward only."""
+    from ..capture import outcomes
+    from ..signals.redact import warm_up
+    from ..signals.reward import reward
+    from ..signals.similarity import similarity
+    from ..store import Store
+
+    warm_up()
+    pairs = _pairs(n)
+    result = {}
+    real = outcomes.score_event
+    for label, scorer in (("all signals", real), ("similarity and reward", None)):
+        store = Store.open(tmp / f"ingest-{len(result)}")
+        regions = [store.insert_region({"uri": "file:///bench.py", "artifact_type": "python", "prompt": "p", "original": o}) for o, _ in pairs]
+        if scorer is None:
+            outcomes.score_event = lambda o, f, **k: {"similarity": similarity(o, f), "reward": reward(k["action"], similarity(o, f))}
+        try:
+            t0, c0 = time.perf_counter(), time.process_time()
+            for (_, final), reg in zip(pairs, regions):
+                outcomes.record_outcome(store, reg, final=final, now=time.time())
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        finally:
+            outcomes.score_event = real
+            store.close()
+        result[label] = (n / wall, n / cpu)
+    return result
+
+
 def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
     from ..store import Store
     from ..store.stats import stats
@@ -173,12 +224,41 @@ def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
     return {"stats_ms": statistics.median(times), "events": n}
 
 
+# The per-module benchmarks (source checkout only): ingestion and validation, batch building and
+# export on 100,000 events, training throughput against plain TRL and one Train now on 200 events.
+MODULE_BENCHES = [
+    ("signals", "bench/signals_bench.py", ["--events", "2000"], ["--events", "200", "--samples", "20", "--no-embeddings"]),
+    ("curation", "bench/curation_bench.py", ["--events", "100000", "--repeat", "3"], ["--events", "5000", "--repeat", "1"]),
+    ("training", "bench/training_bench.py", ["--repeat", "3"], ["--repeat", "1", "--events", "40", "--epochs", "1"]),
+]
+
+
+def run_module_benches(*, quick: bool, write: bool) -> list[str]:
+    root = Path(__file__).resolve().parents[3]
+    out = []
+    for name, script, full, short in MODULE_BENCHES:
+        path = root / script
+        if not path.exists():
+            out.append(f"({script} is not here: run `editloop bench system` from a source checkout for the {name} figures)")
+            continue
+        args = short if quick else full
+        proc = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, cwd=root, timeout=3600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{script} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+        body = proc.stdout.strip()
+        out.append(body)
+        if write and not quick:
+            write_section(name, body, command=f"python {script} {' '.join(args)}")
+    return out
+
+
 def run(*, quick: bool = False, write: bool = True) -> str:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         start = bench_start(2 if quick else 7, tmp)
         dc = bench_did_change(tmp, edits=300 if quick else 3000)
         st = bench_stats(tmp, n=10_000 if quick else 100_000)
+        ing = bench_ingestion(tmp, n=100 if quick else 1000)
     rows = [
         ["server start to `initialize` answered", f"{start['start_ours']:.2f} s", f"{start['start_ref']:.2f} s (pygls minimal server)", f"{start['start_ours'] / start['start_ref']:.2f}x", "<= 1.2x"],
         ["idle RSS after `initialize`", f"{start['rss_ours']:.1f} MB", f"{start['rss_ref']:.1f} MB (pygls minimal server)", f"{start['rss_ours'] / start['rss_ref']:.2f}x", "< 80 MB"],
@@ -186,9 +266,12 @@ def run(*, quick: bool = False, write: bool = True) -> str:
         ["... including the `editloop/regions` payload", f"{dc['p50_notify']:.3f} / {dc['p99_notify']:.3f} ms", "-", "-", "p99 < 5 ms"],
         [f"`editloop.stats` on {st['events']:,} events", f"{st['stats_ms']:.0f} ms", "-", "-", "< 100 ms"],
     ]
+    for label, (wall, cpu) in ing.items():
+        rows.append([f"feedback ingestion, 2 KB edited pairs, {label}", f"{wall:,.0f} events/s ({cpu:,.0f}/s of CPU time)", "-", "-", ">= 1,000/s"])
     body = table(["figure", "Editloop", "reference (same run)", "ratio", "target"], rows)
     if quick:
         body += "\n\n(quick mode: fewer runs and events; not the reported figures)"
     if write and not quick:
         write_section("system-core", body, command="editloop bench system")
-    return body
+    modules = run_module_benches(quick=quick, write=write)
+    return "\n\n".join([body, *modules])
