@@ -97,7 +97,8 @@ def test_preference_methods_change_parameters_and_lower_their_loss(tiny_model, t
 
 
 def test_auto_trains_sft_then_keeps_dpo_only_if_it_wins(tiny_model, toy_data, tmp_path):
-    cfg = TrainConfig(method="auto", base_model=tiny_model, epochs=3, max_new_tokens=32, min_dpo_pairs=10)
+    cfg = TrainConfig(method="auto", base_model=tiny_model, epochs=3, max_new_tokens=32, min_dpo_pairs=10,
+                      dpo_after_sft="always")  # auto skips DPO on a tiny base; this checks the gate
     result = train(toy_data, cfg, tmp_path / "run")
     stages = result.metrics["stages"]
     assert [s["method"] for s in stages] == ["sft", "dpo"]
@@ -115,6 +116,24 @@ def test_choose_method_explains_its_choice(toy_data):
     plan = choose_method(toy_data, "auto")
     assert plan.stages == ["kto"] and "mostly accept/reject" in plan.reason
     assert choose_method(toy_data, "dpo").stages == ["dpo"]
+    toy_data.actions = {}
+    plan = choose_method(toy_data, "auto", min_dpo_pairs=20, dpo_after_sft=False, why_no_dpo="a tiny base")
+    assert plan.stages == ["sft"] and "no DPO stage: a tiny base" in plan.reason
+
+
+def test_promotion_tolerates_one_validity_flip_but_needs_better_similarity():
+    from editloop.training.tracker import beats, selection_score, validity_floor
+
+    base = {"similarity": 0.50, "validity": 1.0}
+    assert beats({"similarity": 0.60, "validity": 29 / 30}, base, n=30, tolerance=1)[0]
+    won, why = beats({"similarity": 0.60, "validity": 28 / 30}, base, n=30, tolerance=1)
+    assert not won and "validity fell" in why and "1 of 30" in why
+    assert not beats({"similarity": 0.60, "validity": 29 / 30}, base, n=30, tolerance=0)[0]
+    assert not beats({"similarity": 0.50, "validity": 1.0}, base, n=30, tolerance=1)[0]
+    floor = validity_floor(1.0, 30, 1)
+    # a checkpoint below the validity floor ranks below every one above it, whatever its similarity
+    assert selection_score(0.9, 0.8, floor) < selection_score(0.55, 29 / 30, floor) < selection_score(0.6, 1.0, floor)
+    assert selection_score(0.7, None, floor) == 0.7
 
 
 def test_bad_input_gives_clear_errors(tiny_model, toy_data, tmp_path):

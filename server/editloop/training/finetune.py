@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import EditloopError
-from .config import Resolved, TrainConfig, resolve
+from .config import FULL_FINETUNE_BELOW, Resolved, TrainConfig, resolve
 from .data import TrainingData, trl_rows
-from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker
+from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker, validity_floor
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,11 @@ class RunResult:
     metrics: dict[str, Any]
 
 
-def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20) -> Plan:
-    """The stages to train and, for ``auto``, why (in words a user reads in the run list)."""
+def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20, dpo_after_sft: bool = True,
+                  why_no_dpo: str = "") -> Plan:
+    """The stages to train and, for ``auto``, why (in words a user reads in the run list).
+
+    ``dpo_after_sft`` False: ``auto`` never adds a DPO stage after SFT (``why_no_dpo`` says why)."""
     if method != "auto":
         return Plan([method], f"{method.upper()} as requested")
     acts = data.actions
@@ -80,6 +83,8 @@ def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20) -
                              f"{edits} edits)")
     if not n_sft and n_dpo >= min_dpo_pairs and data.dpo.val:
         return Plan(["dpo"], f"DPO: {n_dpo} edit pairs and no SFT rows")
+    if n_dpo >= min_dpo_pairs and data.dpo.val and not dpo_after_sft:
+        return Plan(["sft"], f"SFT on {n_sft} rows ({n_dpo} edit pairs; no DPO stage: {why_no_dpo or 'not requested'})")
     if n_dpo >= min_dpo_pairs and data.dpo.val:
         return Plan(["sft", "dpo"], f"SFT on {n_sft} rows, then DPO on {n_dpo} edit pairs if it wins on validation")
     return Plan(["sft"], f"SFT on {n_sft} rows" + (f" ({n_dpo} edit pairs: too few for DPO, need {min_dpo_pairs})"
@@ -121,7 +126,7 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
         save_total_limit=1,
         save_only_model=True,
         load_best_model_at_end=True,
-        metric_for_best_model="eval_similarity",
+        metric_for_best_model="eval_score",  # similarity, validity kept (tracker.selection_score)
         greater_is_better=True,
         logging_strategy="steps",
         logging_steps=max(1, steps_per_epoch // 2),
@@ -175,7 +180,8 @@ def _datasets(method: str, data: TrainingData, seed: int):
 def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: str, start: Path | None,
                tokenizer, data: TrainingData, evaluator: GenerationEvaluator, curve: Curve, out_dir: Path,
                progress: Progress, should_stop: Callable[[], bool], on_eval, step_offset: int,
-               percent_range: tuple[float, float], token_ids: list[int] | None) -> StageResult:
+               percent_range: tuple[float, float], token_ids: list[int] | None,
+               floor: float | None = None) -> StageResult:
     from transformers import AutoModelForCausalLM, EarlyStoppingCallback, Trainer, set_seed
 
     set_seed(config.seed)
@@ -183,7 +189,8 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
     train_ds, val_ds = _datasets(method, data, config.seed)
     args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds))
     tracker = make_tracker(evaluator, curve, stage=method, progress=progress, should_stop=should_stop,
-                           step_offset=step_offset, on_eval=on_eval, percent_range=percent_range)
+                           step_offset=step_offset, on_eval=on_eval, percent_range=percent_range,
+                           validity_floor=floor)
     callbacks = [tracker, EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
     config_cls, trainer_cls = _trl_classes(method)
     extra: dict[str, Any] = {}
@@ -258,8 +265,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     if not base_path:
         raise EditloopError("no base model configured (editloop.training.baseModel)")
 
-    plan = choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs)
-    for stage in plan.stages:
+    for stage in choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs).stages:
         data.check(stage)
 
     from .artifacts import load_base
@@ -267,6 +273,13 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     progress({"type": "status", "message": f"loading {base_path}", "percentage": 0})
     model, tokenizer = load_base(base_path)
     n_params = sum(p.numel() for p in model.parameters())
+    tiny = n_params < FULL_FINETUNE_BELOW
+    dpo_after_sft = config.dpo_after_sft == "always" or (config.dpo_after_sft == "auto" and not tiny)
+    plan = choose_method(
+        data, config.method, min_dpo_pairs=config.min_dpo_pairs, dpo_after_sft=dpo_after_sft,
+        why_no_dpo=(f"on a {n_params / 1e6:.1f}M-parameter from-scratch base DPO lowered validation similarity "
+                    "and validity in every measured run (dpo_after_sft: always tries it)"
+                    if config.dpo_after_sft == "auto" else "dpo_after_sft is never"))
     on_gpu = torch.cuda.is_available()
     bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
     targets = data.generation_targets()[: config.eval_examples]
@@ -277,6 +290,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
               valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
     token_ids = target_token_ids(tokenizer, data)
+    n_val = len(targets)
+    floor = validity_floor(base_metrics["validity"], n_val, config.validity_tolerance)
     del model
 
     stages: list[StageResult] = []
@@ -291,7 +306,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
         result = _run_stage(method, config=config, res=res, base_path=base_path, start=start, tokenizer=tokenizer,
                             data=data, evaluator=evaluator, curve=curve, out_dir=out_dir, progress=progress,
                             should_stop=should_stop, on_eval=on_eval, step_offset=step_offset,
-                            percent_range=span, token_ids=token_ids)
+                            percent_range=span, token_ids=token_ids, floor=floor)
         stages.append(result)
         step_offset += result.steps
         start = result.path
@@ -300,7 +315,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     reason = plan.reason
     for later in stages[1:]:
         won, why = beats({"similarity": later.best["valSimilarity"], "validity": later.best["valValidity"]},
-                         {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]})
+                         {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]},
+                         n=n_val, tolerance=config.validity_tolerance)
         if won:
             chosen = later
             reason += f"; {later.method.upper()} kept ({why})"
@@ -328,7 +344,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     else:
         incumbent_metrics = {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
                              "model": "base"}
-    promote, promote_reason = beats(best, incumbent_metrics)
+    promote, promote_reason = beats(best, incumbent_metrics, n=n_val, tolerance=config.validity_tolerance)
     shutil.rmtree(out_dir / "stages", ignore_errors=True)
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
     res = resolved[chosen.method]

@@ -125,13 +125,23 @@ class Curve:
         return point
 
 
+def selection_score(similarity: float, validity: float | None, validity_floor: float | None) -> float:
+    """What checkpoint selection and early stopping maximise: validation similarity, but a
+    checkpoint whose validity is below ``validity_floor`` ranks below every one that is not
+    (lexicographic: keep validity first, then edit less)."""
+    if validity is not None and validity_floor is not None and validity < validity_floor - 1e-9:
+        return similarity - 1.0
+    return similarity
+
+
 def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, progress: Progress,
                  should_stop: Callable[[], bool], step_offset: int = 0, on_eval: Callable[[dict], bool] | None = None,
-                 percent_range: tuple[float, float] = (0.0, 100.0)):
+                 percent_range: tuple[float, float] = (0.0, 100.0), validity_floor: float | None = None):
     """A transformers ``TrainerCallback`` recording the curve and relaying progress.
 
     ``on_eval(point)`` (Optuna's pruning) returns True to stop; ``should_stop()`` (cancel) is
-    polled after every step.
+    polled after every step. ``eval_score`` (:func:`selection_score`) is added to the trainer's
+    metrics for best-checkpoint selection and early stopping.
     """
     base = _trainer_callback_base()
 
@@ -139,6 +149,7 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
         def __init__(self) -> None:
             self.last_train_loss: float | None = None
             self.best: dict[str, Any] | None = None
+            self.best_score = float("-inf")
 
         def _percent(self, state) -> float:
             lo, hi = percent_range
@@ -164,13 +175,15 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
             metrics["eval_similarity"] = gen["similarity"]
             if gen["validity"] is not None:
                 metrics["eval_validity"] = gen["validity"]
+            score = selection_score(gen["similarity"], gen["validity"], validity_floor)
+            metrics["eval_score"] = score
             point = curve.add(
                 step=state.global_step + step_offset, stage=stage, epoch=round(state.epoch or 0.0, 3),
                 trainLoss=self.last_train_loss, valLoss=metrics.get("eval_loss"),
                 valSimilarity=gen["similarity"], valValidity=gen["validity"],
             )
-            if self.best is None or gen["similarity"] > self.best["valSimilarity"]:
-                self.best = point
+            if self.best is None or score > self.best_score:
+                self.best, self.best_score = point, score
             progress({"type": "eval", "percentage": self._percent(state), **point})
             if on_eval is not None and on_eval(point):
                 control.should_training_stop = True
@@ -182,12 +195,24 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
 
 # -- promotion -----------------------------------------------------------------------------------
 
-def beats(candidate: dict[str, Any], incumbent: dict[str, Any]) -> tuple[bool, str]:
-    """Does ``candidate`` beat ``incumbent`` (both generation metrics on the same validation set)?"""
+def validity_floor(validity: float | None, n: int, tolerance: int = 0) -> float | None:
+    """The lowest validity a candidate may have against one of ``validity`` on ``n`` examples:
+    ``tolerance`` examples fewer (greedy outputs of a few dozen prompts flip one at a time)."""
+    if validity is None:
+        return None
+    return validity - (tolerance / n if n else 0.0)
+
+
+def beats(candidate: dict[str, Any], incumbent: dict[str, Any], *, n: int = 0, tolerance: int = 0) -> tuple[bool, str]:
+    """Does ``candidate`` beat ``incumbent`` (both generation metrics on the same ``n`` validation
+    examples)? Its similarity must be higher, and its validity may be lower by at most
+    ``tolerance`` examples."""
     c, i = candidate["similarity"], incumbent["similarity"]
     cv, iv = candidate.get("validity"), incumbent.get("validity")
-    if cv is not None and iv is not None and cv < iv - 1e-9:
-        return False, f"validity fell from {iv:.0%} to {cv:.0%}"
+    floor = validity_floor(iv, n, tolerance)
+    if cv is not None and floor is not None and cv < floor - 1e-9:
+        allowed = f" (allowed: {tolerance} of {n} examples)" if tolerance and n else ""
+        return False, f"validity fell from {iv:.0%} to {cv:.0%}{allowed}"
     if c <= i + 1e-9:
         return False, f"validation similarity {c:.3f} did not beat {i:.3f}"
     return True, f"validation similarity {c:.3f} beats {i:.3f}"
