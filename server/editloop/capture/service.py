@@ -13,11 +13,9 @@ from typing import Any, Callable
 
 from ..errors import EditloopError, InvalidArgument, NotFound
 from ..settings import Settings
-from ..signals.similarity import similarity
 from ..store import Store, parse_iso, utcnow_iso
 from .document import Document, Pos
 from .exclude import is_excluded
-from .outcomes import record_outcome
 from .regions import inserted_end, move_range
 
 log = logging.getLogger(__name__)
@@ -308,6 +306,8 @@ class CaptureService:
 
     def commit(self, outcome: "Outcome") -> dict[str, Any] | None:
         """Score and store one outcome (thread-safe: the store serializes writes)."""
+        from .outcomes import record_outcome  # scoring imports stay off the server's start-up path
+
         event, created = record_outcome(
             self.store, outcome.region, final=outcome.final, rejected=outcome.rejected, source=outcome.source, reason=outcome.reason, now=outcome.now
         )
@@ -335,6 +335,8 @@ class CaptureService:
                 if after in t.checks_done or now < t.created + after:
                     continue
                 text = doc.slice(t.start, t.end)
+                from ..signals.similarity import similarity
+
                 sim = similarity(t.original, self._comparable(text))
                 self.store.add_survival_check(t.id, after, sim, True, utcnow_iso(now))
                 t.checks_done.add(after)
@@ -426,6 +428,8 @@ class CaptureService:
         current = self.current_text(region_id)
         if current is None:
             current = row.get("current")
+        from ..signals.similarity import similarity
+
         out = {
             "id": row["id"],
             "uri": row["uri"],

@@ -34,6 +34,7 @@ def register(server: "EditloopServer") -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: "EditloopServer", params: types.InitializedParams) -> None:
         ls.start_timer()
+        ls.recover_runs()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: "EditloopServer", params: types.DidChangeConfigurationParams) -> None:

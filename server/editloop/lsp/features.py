@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ..capture.document import Pos
-from ..signals.similarity import similarity
 
 if TYPE_CHECKING:
     from .server import EditloopServer
@@ -52,6 +51,8 @@ def register(server: "EditloopServer") -> None:
         for rid in cap.by_uri.get(doc.uri, []):
             t = cap.regions[rid]
             if t.start <= at <= t.end:
+                from ..signals.similarity import similarity
+
                 row = cap.store.get_region(rid)
                 sim = similarity(t.original, cap._comparable(doc.slice(t.start, t.end)))
                 prompt = (row["prompt"] or "").replace("`", "'")

@@ -68,12 +68,6 @@ class EditloopServer(LanguageServer):
                 self._capture_error = f"Editloop cannot store feedback: {exc}"
                 self.window_show_message(types.ShowMessageParams(types.MessageType.Error, self._capture_error))
                 return
-            try:
-                from ..training.jobs import recover
-
-                recover(store)  # a run whose worker died (kill -9, reboot) is marked failed
-            except Exception:  # noqa: BLE001 - never block capture on this
-                log.exception("could not check for interrupted training runs")
             old = self._capture
             self._capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
             self._capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
@@ -139,6 +133,22 @@ class EditloopServer(LanguageServer):
         self.poke_timer()
 
     # -- survival checks ---------------------------------------------------------------------
+    def recover_runs(self) -> None:
+        """A run whose worker died (kill -9, a reboot) is marked failed. Off the start-up path."""
+        if self._capture is None:
+            return
+        store = self._capture.store
+
+        def work() -> None:
+            try:
+                from ..training.jobs import recover
+
+                recover(store)
+            except Exception:  # noqa: BLE001 - never block capture on this
+                log.exception("could not check for interrupted training runs")
+
+        asyncio.get_running_loop().run_in_executor(self.thread_pool, work)
+
     def start_timer(self) -> None:
         if self._timer is None and not isinstance(self.clock, ManualClock):
             self._wakeup = asyncio.Event()
