@@ -32,6 +32,8 @@ class LoopConfig:
     method: str = "auto"
     max_entities: int = 3
     server_settings: dict[str, Any] = field(default_factory=dict)
+    train_settings: dict[str, Any] = field(default_factory=dict)  # editloop.train's `settings` (TrainConfig fields)
+    search: int = 0  # Optuna trials per Train now (0: none)
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Evaluation:
     exact: float  # share of outputs the user would accept unedited
     validity: float  # share the real parser accepts
     seconds: float
+    costs: list[int] = field(default_factory=list)  # per held-out spec, in spec order
+    lengths: list[int] = field(default_factory=list)  # the user's text per spec
 
 
 @dataclass
@@ -52,40 +56,59 @@ class LoopResult:
     train_seconds: list[float]
 
 
-def evaluate(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None = None) -> dict[str, Evaluation]:
-    """Held-out edit cost of the model the product would use now (base or promoted adapter)."""
-    from rapidfuzz.distance import Levenshtein
+@dataclass
+class Outputs:
+    """What a model wrote for the held-out specs of each artifact type, and how long it took."""
 
+    texts: dict[str, list[str]]
+    seconds: dict[str, float]
+
+
+def heldout_outputs(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None = None) -> Outputs:
+    """Generate the held-out specs with the model the product would use now (base or promoted
+    adapter), through the product's own generation backend. Nothing is tracked or trained on."""
     from ..generation.service import Generator
     from ..settings import parse_settings
     from ..store import Store
 
     store = Store.open(home)
     gen = Generator(store, parse_settings({**(settings or {}), **cfg.server_settings}))
-    user = get_user(cfg.user)
     specs = generate_specs(cfg.heldout, seed=cfg.seed, split="heldout", max_entities=cfg.max_entities)
-    out: dict[str, Evaluation] = {}
+    out = Outputs({}, {})
     try:
         for artifact in cfg.artifacts:
-            art = get_artifact(artifact)
             t0 = time.perf_counter()
-            costs, lengths, exact, valid = [], [], 0, 0
-            for spec in specs:
-                text = gen.generate(spec.prompt(), artifact).text.strip()
-                target = user.final_text(spec, artifact).strip()
-                d = Levenshtein.distance(text, target)
-                costs.append(d)
-                lengths.append(len(target))
-                exact += d == 0
-                valid += art.is_valid(text)
-            n = len(specs)
-            out[artifact] = Evaluation(
-                cost=statistics.mean(costs), relative_cost=sum(costs) / max(1, sum(lengths)), exact=exact / n, validity=valid / n, seconds=time.perf_counter() - t0
-            )
+            out.texts[artifact] = [gen.generate(spec.prompt(), artifact).text.strip() for spec in specs]
+            out.seconds[artifact] = time.perf_counter() - t0
     finally:
         gen.close()
         store.close()
     return out
+
+
+def score(outputs: Outputs, cfg: LoopConfig) -> dict[str, Evaluation]:
+    """Edit cost of each held-out output against the simulated user's own text, and validity."""
+    from rapidfuzz.distance import Levenshtein
+
+    user = get_user(cfg.user)
+    specs = generate_specs(cfg.heldout, seed=cfg.seed, split="heldout", max_entities=cfg.max_entities)
+    out: dict[str, Evaluation] = {}
+    for artifact, texts in outputs.texts.items():
+        art = get_artifact(artifact)
+        targets = [user.final_text(spec, artifact).strip() for spec in specs]
+        costs = [Levenshtein.distance(t, target) for t, target in zip(texts, targets)]
+        lengths = [len(target) for target in targets]
+        n = len(specs)
+        out[artifact] = Evaluation(
+            cost=statistics.mean(costs), relative_cost=sum(costs) / max(1, sum(lengths)), exact=sum(d == 0 for d in costs) / n,
+            validity=sum(art.is_valid(t) for t in texts) / n, seconds=outputs.seconds[artifact], costs=costs, lengths=lengths,
+        )
+    return out
+
+
+def evaluate(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None = None) -> dict[str, Evaluation]:
+    """Held-out edit cost of the model the product would use now (base or promoted adapter)."""
+    return score(heldout_outputs(home, cfg, settings), cfg)
 
 
 async def play(session: ServerSession, cfg: LoopConfig, specs: list, artifact: str, rng: random.Random, log: Callable[[str], None], start_index: int) -> list[dict[str, Any]]:
@@ -114,34 +137,53 @@ async def play(session: ServerSession, cfg: LoopConfig, specs: list, artifact: s
             session.replace(uri, 0, len(session.texts[uri]), final)
             kept = final
         session.close(uri)
-        events.append({"artifact": artifact, "action": ev["action"], "user_action": resp.action, "cost": Levenshtein.distance(text, kept), "reward": ev["reward"], "modelVersion": out.get("modelVersion")})
+        events.append({"artifact": artifact, "spec": start_index + k, "action": ev["action"], "user_action": resp.action, "cost": Levenshtein.distance(text, kept), "reward": ev["reward"], "modelVersion": out.get("modelVersion")})
     counts = ", ".join(f"{a} {sum(e['user_action'] == a for e in events)}" for a in ("accept", "lazy-accept", "edit", "rewrite"))
     log(f"  {artifact}: {len(specs)} events ({counts})")
     return events
 
 
-async def run_loop(home: str | Path, cfg: LoopConfig, *, log: Callable[[str], None] = print) -> LoopResult:
+async def run_loop(home: str | Path, cfg: LoopConfig, *, log: Callable[[str], None] = print, base: Outputs | None = None,
+                   before_train: Callable[[int], None] | None = None,
+                   after_train: Callable[[int, dict[str, Any]], None] | None = None) -> LoopResult:
+    """R rounds: the user plays ``events_per_round`` specs, then Train now, then the held-out cost.
+
+    ``base``: the base model's held-out outputs when already generated (they do not depend on
+    the user); ``before_train(round)`` runs before each Train now (e.g. to snapshot the data),
+    ``after_train(round, runFinished)`` after it (e.g. to measure the run's own model).
+    """
     home = Path(home)
     rng = random.Random(cfg.seed)
-    log(f"measuring the base model on {cfg.heldout} held-out specs per artifact ...")
-    before = evaluate(home, cfg)
+    if base is None:
+        log(f"measuring the base model on {cfg.heldout} held-out specs per artifact ...")
+        base = heldout_outputs(home, cfg)
+    before = score(base, cfg)
     after: list[dict[str, Evaluation]] = []
     events: list[dict[str, Any]] = []
     runs: list[dict[str, Any]] = []
     train_seconds: list[float] = []
     per_artifact = max(1, cfg.events_per_round // len(cfg.artifacts))
-    async with ServerSession(home, settings=cfg.server_settings) as session:
+    # the data folder is this home, whatever EDITLOOP_HOME the caller runs under (env wins over dataDir)
+    async with ServerSession(home, settings=cfg.server_settings, env={"EDITLOOP_HOME": str(home)}) as session:
         for r in range(cfg.rounds):
             log(f"round {r + 1}/{cfg.rounds}: the simulated user '{cfg.user}' asks for {per_artifact * len(cfg.artifacts)} artifacts")
             specs = generate_specs(per_artifact * cfg.rounds, seed=cfg.seed, split="train", max_entities=cfg.max_entities)[r * per_artifact : (r + 1) * per_artifact]
             for artifact in cfg.artifacts:
-                events += await play(session, cfg, specs, artifact, rng, log, start_index=r * per_artifact)
+                played = await play(session, cfg, specs, artifact, rng, log, start_index=r * per_artifact)
+                events += [{**e, "round": r} for e in played]
+            if before_train is not None:
+                before_train(r)
             log("  Train now ...")
             t0 = time.perf_counter()
-            started = await session.command("editloop.train", {"method": cfg.method})
+            request: dict[str, Any] = {"method": cfg.method, "search": cfg.search}
+            if cfg.train_settings:
+                request["settings"] = cfg.train_settings
+            started = await session.command("editloop.train", request)
             finished = await session.wait_run(started["runId"])
             train_seconds.append(time.perf_counter() - t0)
             runs.append(finished)
             log(f"  run {started['runId']}: {finished['status']} in {train_seconds[-1]:.0f} s" + (f" ({finished.get('error')})" if finished.get("error") else ""))
+            if after_train is not None:
+                after_train(r, finished)
             after.append(evaluate(home, cfg))
     return LoopResult(before, after, events, runs, train_seconds)

@@ -1,0 +1,317 @@
+"""The learning benchmark's tables (markdown) and plot (SVG rendered to PNG), from measured results only."""
+
+from __future__ import annotations
+
+import html
+import statistics
+from pathlib import Path
+from typing import Any
+
+from ..simulate.loop import Evaluation
+from .report import table
+
+COMMAND = "editloop bench learning"
+
+
+def _pct(x: float) -> str:
+    return f"{x:+.0%}"
+
+
+def _mean(evals: dict[str, Evaluation], attr: str = "cost") -> float:
+    return statistics.mean(getattr(e, attr) for e in evals.values())
+
+
+def hardest_quarter(ev: Evaluation) -> float:
+    """Mean cost on the quarter of held-out specs whose user text is longest (the edge cases)."""
+    order = sorted(range(len(ev.costs)), key=lambda i: -ev.lengths[i])[: max(1, len(ev.costs) // 4)]
+    return statistics.mean(ev.costs[i] for i in order)
+
+
+def per_task(plan) -> int:
+    return max(1, plan.events_per_round // len(plan.artifacts))
+
+
+def first_round_below(costs: list[float], limit: float) -> int | None:
+    return next((r for r, c in enumerate(costs) if c <= limit), None)
+
+
+def _events_for(costs: list[float], base: float, cut: float, step: int) -> tuple[str, int | None]:
+    """Events (of one task) after which the held-out cost is down by ``cut``."""
+    r = first_round_below(costs, base * (1 - cut))
+    if r is None:
+        return f"> {step * len(costs)}", None
+    return str(step * (r + 1)), step * (r + 1)
+
+
+def _short(reason: str | None, n: int = 90) -> str:
+    reason = (reason or "").replace("|", "/")
+    return reason if len(reason) <= n else reason[: n - 1] + "..."
+
+
+def render(res: dict[str, Any], *, quick: bool) -> str:
+    plan = res["plan"]
+    step = per_task(plan)
+    total_step = step * len(plan.artifacts)
+    info = res["base_info"]
+    out: list[str] = []
+    if quick:
+        out.append("**Quick mode**: a tiny base model, a handful of events, one epoch. It proves the pipeline runs "
+                   "end to end; its numbers mean nothing.\n")
+    load0, load1 = res["load"]
+    out.append(
+        f"Base model: `{Path(res['base']).name}` ({info.get('params', '?'):,} parameters, preset "
+        f"{info.get('preset', '?')}, {info.get('steps', '?')} pretraining steps). Tasks: {', '.join(plan.artifacts)}. "
+        f"Users: {', '.join(plan.users)}. Protocol: {plan.rounds} rounds of {plan.events_per_round} prompts "
+        f"({step} per task) per user, Train now (`editloop.train`, method auto) after each round; "
+        f"{plan.heldout} held-out specs per task, never trained on, generated greedily by the product's backend. "
+        f"Seed {plan.seed}. Whole benchmark: {res['seconds'] / 60:.1f} min; load average "
+        f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (other processes shared the machine)."
+    )
+    # -- per task and user -------------------------------------------------------------------------
+    rows, curve_rows, validity_ok, cut_ok = [], [], True, True
+    for u in res["users"]:
+        base = res["base_eval"][u.user]
+        train_s = u.loop.train_seconds
+        for a in plan.artifacts:
+            b = base[a]
+            curve = [r[a] for r in u.loop.after]
+            costs = [e.cost for e in curve]
+            f = curve[-1]
+            own = [m[a] if m else None for m in u.run_models]
+            evs = [e for e in u.loop.events if e["artifact"] == a]
+            first = [e["cost"] for e in evs if e.get("round") == 0]
+            no_learning = statistics.mean(first) * len(evs) if first else float("nan")
+            cumulative = sum(e["cost"] for e in evs)
+            half, _ = _events_for(costs, b.cost, 0.5, step)
+            eighty, n80 = _events_for(costs, b.cost, 0.8, step)
+            ok80 = n80 is not None and n80 * len(plan.artifacts) <= 200
+            cut_ok &= ok80
+            valid_here = all(e.validity >= b.validity for e in curve)
+            validity_ok &= valid_here
+            rows.append([
+                u.user, a, f"{b.cost:.1f}", f"{f.cost:.1f}", _pct(f.cost / b.cost - 1) if b.cost else "-",
+                f"{cumulative:,.0f} vs {no_learning:,.0f}", f"{b.exact:.0%} -> {f.exact:.0%}",
+                f"{b.validity:.0%} -> {f.validity:.0%}" + ("" if valid_here else " (below base)"),
+                half, eighty + (" yes" if ok80 else " **no**"), ", ".join(f"{s:.0f}" for s in train_s),
+                "-" if own[-1] is None else f"{own[-1].cost:.1f} ({_pct(own[-1].cost / b.cost - 1) if b.cost else '-'}), valid {own[-1].validity:.0%}",
+            ])
+            curve_rows.append([u.user, a, f"{b.cost:.1f}"] + [
+                f"{c:.1f} ({c / b.cost:.0%})" + ("" if o is None or o is curve[r] else f" / {o.cost:.1f} ({o.cost / b.cost:.0%})")
+                if b.cost else f"{c:.1f}" for r, (c, o) in enumerate(zip(costs, own))])
+    out.append("\n### Held-out edit cost per task and user\n")
+    out.append(
+        "Edit cost: mean Levenshtein distance between the model's output and the user's own text on the held-out "
+        "specs. Cumulative: the sum over the user's interactions in the loop (PRELUDE's metric) vs no learning "
+        "(estimated as round 1's mean cost, which the base model wrote, times the number of interactions). "
+        "Events for a cut: events of that task (the user made as many of the other task) after which held-out "
+        "cost fell by 50% / 80%; the 80% target counts both tasks' events (<= 200).\n"
+    )
+    out.append(table(["user", "task", "no learning", "after last round", "change", "cumulative cost (vs no learning)",
+                      "unedited accepts", "validity (real parser)", "events for -50%", "events for -80% (target met)",
+                      "each Train now (s)", "last run's own model (promoted or not)"], rows))
+    out.append("\n### Held-out edit cost after each round (share of no learning)\n")
+    out.append("The model in use after each Train now (the product keeps the previous one unless the new run is "
+               "promoted); where the run was not promoted, `/` the cost of the model it trained.\n")
+    out.append(table(["user", "task", "no learning"] + [f"after {total_step * (r + 1)} events" for r in range(plan.rounds)], curve_rows))
+    out.append("\n" + _runs_table(res))
+    out.append("\n" + _baselines(res, step, total_step))
+    out.append("\n" + _ablation_table(res))
+    out.append("\n" + _claims(res))
+    out.append("\n" + _targets(res, cut_ok, validity_ok, step))
+    out.append("\n![held-out edit cost over rounds](img/learning.png)")
+    return "\n".join(out)
+
+
+def _runs_table(res: dict[str, Any]) -> str:
+    plan = res["plan"]
+    rows = []
+    for u in res["users"]:
+        for r, (run, secs) in enumerate(zip(u.loop.runs, u.loop.train_seconds)):
+            m = run.get("metrics") or {}
+            counts = m.get("counts") or {}
+            own = u.run_models[r]
+            rows.append([u.user, r + 1, plan.events_per_round * (r + 1), f"{counts.get('sft', '-')}/{counts.get('dpo', '-')}/{counts.get('kto', '-')}/{counts.get('val', '-')}",
+                         run.get("status"), m.get("method", "-"), _short(run.get("reason") or m.get("reason"), 200),
+                         ("yes" if u.promoted[r] else "no") + f": {_short(m.get('promotion'), 60)}",
+                         "-" if own is None else f"{_mean(own):.1f}, valid {_mean(own, 'validity'):.0%}", f"{secs:.0f}"])
+    return "### Every Train now\n\nRows trained (SFT/DPO/KTO) and validation rows of the curation batch; the method kept; " \
+           "whether it replaced the model in use; wall time from the command to `editloop/runFinished`.\n\n" + \
+        table(["user", "round", "events recorded", "rows sft/dpo/kto/val", "status", "method kept", "why", "promoted", "its model: held-out cost, validity", "seconds"], rows)
+
+
+def _baselines(res: dict[str, Any], step: int, total_step: int) -> str:
+    rows, eff = [], []
+    for u in res["users"]:
+        base = _mean(res["base_eval"][u.user])
+        curve = [_mean(r) for r in u.loop.after]
+        own = [_mean(m) if m else float("inf") for m in u.run_models]
+        full = curve[-1]
+        for label, ev, secs in (("plain SFT, TRL defaults + default LoRA", u.plain, u.plain_seconds),
+                                ("plain SFT, Editloop's hyper-parameters, no curation", u.tuned, u.tuned_seconds)):
+            target = _mean(ev)
+            r = first_round_below(curve, target)
+            needed = "0 (the base already does as well)" if target >= base else (f"{total_step * (r + 1)}" if r is not None else f"> {u.events}")
+            ratio = "-" if target >= base or r is None else f"{u.events / (total_step * (r + 1)):.1f}x"
+            r2 = first_round_below(own, target)
+            needed += f" ({total_step * (r2 + 1) if r2 is not None else '> ' + str(u.events)} by the models trained)"
+            rows.append([u.user, label, f"{target:.1f}", _pct(target / base - 1) if base else "-", f"{_mean(ev, 'validity'):.0%}",
+                         f"{secs:.0f}", f"{u.events}"])
+            eff.append([u.user, label, f"{target:.1f}", needed, ratio])
+        rows.insert(len(rows) - 2, [u.user, "no learning (the base model)", f"{base:.1f}", "+0%", f"{_mean(res['base_eval'][u.user], 'validity'):.0%}", "0", "0"])
+        rows.append([u.user, "full Editloop (last round)", f"{full:.1f}", _pct(full / base - 1) if base else "-",
+                     f"{_mean(u.loop.after[-1], 'validity'):.0%}", f"{sum(u.loop.train_seconds):.0f} (all rounds)", f"{u.events}"])
+    return ("### Baselines, same specs, same events\n\nPlain SFT trains on every (prompt, final text) pair the user produced "
+            "(`export_rows(store, \"sft\")`), once, in its own process; held-out outputs through the product's local "
+            "backend. Cost: mean over the tasks.\n\n"
+            + table(["user", "configuration", "held-out cost", "vs no learning", "validity", "training (s)", "events"], rows)
+            + "\n\nData efficiency: events full Editloop needed (curve above, per round) until the model in use reached "
+              "each plain SFT's final cost (in brackets: until a model a Train now trained did, promoted or not).\n\n"
+            + table(["user", "baseline", "its final cost", "events Editloop needed", "data efficiency (baseline events / Editloop events)"], eff))
+
+
+def _ablation_table(res: dict[str, Any]) -> str:
+    plan = res["plan"]
+    full = res["full_final"]
+    full_s = res["full_final_seconds"]
+    fc, fh = _mean(full), statistics.mean(hardest_quarter(e) for e in full.values())
+    rows = [["full Editloop", f"{fc:.1f}", "-", f"{_mean(full, 'validity'):.0%}", f"{fh:.1f}", "-", f"{full_s:.0f}", "-",
+             _short(res["full_final_run"].get("metrics", {}).get("method")), "-"]]
+    for ab in res["ablations"]:
+        if ab.evaluation is None:
+            rows.append([ab.label, "not run", "-", "-", "-", "-", "-" if ab.seconds is None else f"{ab.seconds:.0f}", "-", ab.why_not, ab.note])
+            continue
+        c = _mean(ab.evaluation)
+        h = statistics.mean(hardest_quarter(e) for e in ab.evaluation.values())
+        m = ab.run.get("metrics") or {}
+        rows.append([ab.label, f"{c:.1f}", _pct(c / fc - 1) if fc else "-", f"{_mean(ab.evaluation, 'validity'):.0%}", f"{h:.1f}",
+                     _pct(h / fh - 1) if fh else "-", f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1), _short(m.get("method")), ab.note])
+    return (f"### Ablations: one Train now on {plan.ablation_user}'s data as it was before the last round's Train now\n\n"
+            "Each configuration starts from a copy of the same database (same events, same earlier runs) and trains once "
+            "through `editloop.train` with one component switched (its `settings`); the model that run trained is "
+            "measured on the held-out specs (promoted or not). Hardest quarter: the held-out specs whose user text is "
+            "longest (the edge cases). A positive change in cost is worse. One seed: differences of the size of "
+            "the curriculum row (which cannot change training) are noise.\n\n"
+            + table(["configuration", "held-out cost", "vs full", "validity", "hardest-quarter cost", "vs full",
+                     "Train now (s)", "vs full", "method kept", "what the component does in training"], rows))
+
+
+def _claims(res: dict[str, Any]) -> str:
+    full = res["full_final"]
+    fc = _mean(full)
+    fh = statistics.mean(hardest_quarter(e) for e in full.values())
+    abl = {a.key: a for a in res["ablations"]}
+    users = res["users"]
+
+    def ratio(x: float, y: float) -> str:
+        return f"{x / y:.2f}x" if y else "-"
+
+    def effect(key: str, attr: str) -> str:
+        a = abl.get(key)
+        if a is None or a.evaluation is None:
+            return f"{key}: not run ({a.why_not if a else 'absent'})"
+        if attr == "seconds":
+            return f"Train now with {key} {res['full_final_seconds']:.0f} s, without {a.seconds:.0f} s: {ratio(res['full_final_seconds'], a.seconds)} the time"
+        v = statistics.mean(hardest_quarter(e) for e in a.evaluation.values()) if attr == "hard" else _mean(a.evaluation)
+        ref = fh if attr == "hard" else fc
+        return f"hardest-quarter cost with {key} {ref:.1f}, without {v:.1f}: {ratio(ref, v)} the cost"
+
+    served = "; ".join(f"{u.user} {ratio(_mean(u.loop.after[-1]), _mean(u.plain))} / {ratio(_mean(u.loop.after[-1]), _mean(u.tuned))}" for u in users)
+    trained = "; ".join(f"{u.user} {ratio(_mean(u.run_models[-1]), _mean(u.plain))} / {ratio(_mean(u.run_models[-1]), _mean(u.tuned))}"
+                        for u in users if u.run_models[-1])
+    rows = [
+        ["+21% model quality", f"held-out cost of full Editloop / plain SFT with TRL defaults / plain SFT with Editloop's hyper-parameters "
+                               f"(below 1.00x: Editloop better). Model in use: {served}. Model the last Train now trained: {trained or '-'}"],
+        ["-40% training time", "; ".join(effect(k, "seconds") for k in ("adaptive_batch", "active"))],
+        ["2-3x data efficiency", "see the data-efficiency table: events plain SFT used / events Editloop needed to match it"],
+        ["+75% edge-case handling", "; ".join(effect(k, "hard") for k in ("hard_negatives", "augmentation"))],
+    ]
+    return "### The original design's claims, measured\n\n" + table(["claim", "measured in this run"], rows)
+
+
+def _targets(res: dict[str, Any], cut_ok: bool, validity_ok: bool, step: int) -> str:
+    users = res["users"]
+    eff_ok = True
+    for u in users:
+        curve = [_mean(r) for r in u.loop.after]
+        target = _mean(u.plain)
+        r = first_round_below(curve, target)
+        if target < _mean(res["base_eval"][u.user]):
+            eff_ok &= r is not None and step * len(res["plan"].artifacts) * (r + 1) <= u.events / 2
+    last = [u.loop.train_seconds[-1] for u in users]
+    own_valid = min((m[a].validity - res["base_eval"][u.user][a].validity for u in users for m in u.run_models if m for a in m), default=0.0)
+    rows = [
+        ["held-out cost -80% vs no learning after <= 200 events, every user and task", "met" if cut_ok else "**missed**"],
+        ["validity never below the base model's (every user, task, round)", ("met" if validity_ok else "**missed**")
+         + f" for the model in use; the models Train now trained: worst {own_valid:+.0%} vs the base"],
+        ["full Editloop reaches plain SFT's (TRL defaults) final cost with at most half the events", "met" if eff_ok else "**missed**"],
+        [f"one Train now on {users[0].events} recorded events <= 60 s (the last round's, per user)",
+         ("met" if max(last) <= 60 else "**missed**") + f" ({', '.join(f'{s:.0f} s' for s in last)})"],
+    ]
+    return "### Targets (BENCHMARK.md)\n\n" + table(["target", "this run"], rows)
+
+
+# -- plot ------------------------------------------------------------------------------------------
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+
+
+def svg_plot(res: dict[str, Any]) -> str:
+    plan = res["plan"]
+    step = per_task(plan) * len(plan.artifacts)
+    w, h, left, right, top, bottom = 760, 420, 70, 220, 40, 50
+    pw, ph = w - left - right, h - top - bottom
+    xmax = step * plan.rounds
+    ymax = 110.0
+
+    def xy(events: float, pct: float) -> str:
+        return f"{left + pw * events / xmax:.1f},{top + ph * (1 - min(pct, ymax) / ymax):.1f}"
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="DejaVu Sans, sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<text x="{left}" y="22" font-size="14" font-weight="bold">Held-out edit cost, % of no learning (the base model)</text>']
+    for pct in range(0, 101, 20):
+        y = top + ph * (1 - pct / ymax)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>'
+                     f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>')
+    y20 = top + ph * (1 - 20 / ymax)
+    parts.append(f'<line x1="{left}" y1="{y20:.1f}" x2="{left + pw}" y2="{y20:.1f}" stroke="#888" stroke-dasharray="2,3"/>'
+                 f'<text x="{left + pw - 4}" y="{y20 - 4:.1f}" text-anchor="end" fill="#666">target -80%</text>')
+    for r in range(plan.rounds + 1):
+        x = left + pw * step * r / xmax
+        parts.append(f'<text x="{x:.1f}" y="{top + ph + 18}" text-anchor="middle">{step * r}</text>')
+    parts.append(f'<text x="{left + pw / 2}" y="{h - 10}" text-anchor="middle">events recorded by the user (both tasks)</text>')
+    parts.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#444"/>')
+    ly = top + 10
+    for i, u in enumerate(res["users"]):
+        base = res["base_eval"][u.user]
+        for j, a in enumerate(plan.artifacts):
+            color, dash = COLORS[i % len(COLORS)], ("" if j == 0 else ' stroke-dasharray="6,4"')
+            pts = [xy(0, 100)] + [xy(step * (r + 1), 100 * ev[a].cost / base[a].cost if base[a].cost else 0) for r, ev in enumerate(u.loop.after)]
+            parts.append(f'<polyline points="{" ".join(pts)}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
+            own = [(r, m[a]) for r, m in enumerate(u.run_models) if m is not None and m is not u.loop.after[r]]
+            for r, m in own:  # a model a Train now trained but the product did not promote
+                cx, cy = xy(step * (r + 1), 100 * m.cost / base[a].cost if base[a].cost else 0).split(",")
+                parts.append(f'<circle cx="{cx}" cy="{cy}" r="4" fill="{color}" fill-opacity="0.5"/>')
+            plain = 100 * u.plain[a].cost / base[a].cost if base[a].cost else 0
+            px, py = xy(xmax, plain).split(",")
+            parts.append(f'<rect x="{float(px) - 4:.1f}" y="{float(py) - 4:.1f}" width="8" height="8" fill="none" stroke="{color}"/>')
+            parts.append(f'<line x1="{left + pw + 12}" y1="{ly}" x2="{left + pw + 40}" y2="{ly}" stroke="{color}" stroke-width="2"{dash}/>'
+                         f'<text x="{left + pw + 46}" y="{ly + 4}">{html.escape(u.user)}, {html.escape(a)}</text>')
+            ly += 18
+    parts.append(f'<rect x="{left + pw + 22}" y="{ly - 4}" width="8" height="8" fill="none" stroke="#444"/>'
+                 f'<text x="{left + pw + 46}" y="{ly + 4}">plain SFT (TRL defaults)</text>'
+                 f'<circle cx="{left + pw + 26}" cy="{ly + 18}" r="4" fill="#444" fill-opacity="0.5"/>'
+                 f'<text x="{left + pw + 46}" y="{ly + 22}">trained, not promoted</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def write_plot(res: dict[str, Any], path: Path) -> Path:
+    import novasvg  # ships with mmdr, a core dependency
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    novasvg.svg2png(svg_plot(res), str(path), background_color=0xFFFFFFFF)
+    return path
+
+
+__all__ = ["render", "write_plot", "svg_plot", "hardest_quarter", "COMMAND"]

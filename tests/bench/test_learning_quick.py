@@ -1,0 +1,34 @@
+"""`editloop bench learning --quick` runs end to end through the product (numbers are not checked)."""
+
+from __future__ import annotations
+
+import pytest
+
+from editloop.bench import learning
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_learning_benchmark_writes_every_table_and_the_plot(tmp_path, monkeypatch):
+    doc = tmp_path / "benchmarks.md"
+    monkeypatch.setenv("EDITLOOP_BENCH_DOC", str(doc))  # never docs/benchmarks.md
+    monkeypatch.delenv("EDITLOOP_HOME", raising=False)
+    body = learning.run(quick=True, write=True)
+
+    text = doc.read_text()
+    assert "<!-- bench:learning -->" in text and "editloop bench learning --quick" in text and body.strip() in text
+    png = tmp_path / "img" / "learning.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for user in learning.QUICK.users:
+        for task in learning.QUICK.artifacts:
+            assert f"| {user} | {task} |" in body
+        for baseline in ("no learning (the base model)", "plain SFT, TRL defaults + default LoRA",
+                         "plain SFT, Editloop's hyper-parameters, no curation", "full Editloop (last round)"):
+            assert f"| {user} | {baseline} |" in body
+    for _key, label, _request, _note in learning.ABLATIONS:
+        assert f"| {label}" in body
+    for claim in ("+21% model quality", "-40% training time", "2-3x data efficiency", "+75% edge-case handling"):
+        assert f"| {claim} |" in body
+    assert "Quick mode" in body
+    # the runs went through the product: every Train now of the loop ended in a final state
+    assert "| succeeded |" in body
