@@ -99,8 +99,22 @@ def base_model(plan: Plan, work: Path) -> Path:
     if plan.preset == "default":
         from ..paths import data_dir
 
-        return default_model_path(data_dir(), progress=stderr_progress)
+        # a private copy: a rebuild of the shared one during the run must not change the base half-way
+        return Path(shutil.copytree(default_model_path(data_dir(), progress=stderr_progress), work / "base-model"))
     return build_base_model(work / "base-model", preset=plan.preset, steps=plan.base_steps, evaluate=False)
+
+
+def code_version() -> str:
+    """The commit the measured code comes from, and whether the package had uncommitted changes."""
+    import subprocess
+
+    pkg = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=pkg, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", str(pkg)], cwd=pkg, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {head}" + (" with uncommitted changes in the package" if dirty else "")
 
 
 # -- runs through the product -----------------------------------------------------------------------
@@ -349,6 +363,7 @@ async def _ablations(plan: Plan, snap: Path, cfg: LoopConfig, final_run: dict[st
 def measure(plan: Plan, work: Path) -> dict[str, Any]:
     t_all = time.perf_counter()
     load = os.getloadavg()
+    version = code_version()
     base = base_model(plan, work)
     log(f"base model: {base}")
     probe = loop_config(plan, plan.users[0], base)
@@ -372,7 +387,8 @@ def measure(plan: Plan, work: Path) -> dict[str, Any]:
 
     return {"plan": plan, "base": str(base), "base_info": read_build_info(base), "base_eval": {u.user: score(base_out, loop_config(plan, u.user, base)) for u in users},
             "users": users, "ablations": ablations, "full_final": full_eval, "full_final_seconds": abl_user.loop.train_seconds[-1],
-            "full_final_run": final_run, "seconds": time.perf_counter() - t_all, "load": (load, os.getloadavg())}
+            "full_final_run": final_run, "seconds": time.perf_counter() - t_all, "load": (load, os.getloadavg()),
+            "code": (version, code_version())}
 
 
 def publish(results: dict[str, Any], *, quick: bool, write: bool) -> str:

@@ -65,7 +65,9 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
         f"({step} per task) per user, Train now (`editloop.train`, method auto) after each round; "
         f"{plan.heldout} held-out specs per task, never trained on, generated greedily by the product's backend. "
         f"Seed {plan.seed}. Whole benchmark: {res['seconds'] / 60:.1f} min; load average "
-        f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (other processes shared the machine)."
+        f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (other processes shared the machine). Code: "
+        + (res["code"][0] if res["code"][0] == res["code"][1] else f"{res['code'][0]} at the start, {res['code'][1]} at the end")
+        + "."
     )
     # -- per task and user -------------------------------------------------------------------------
     rows, curve_rows, validity_ok, cut_ok = [], [], True, True
@@ -118,6 +120,7 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
     out.append("\n" + _ablation_table(res))
     out.append("\n" + _claims(res))
     out.append("\n" + _targets(res, cut_ok, validity_ok, step))
+    out.append("\n" + _limits(res))
     out.append("\n![held-out edit cost over rounds](img/learning.png)")
     return "\n".join(out)
 
@@ -248,6 +251,38 @@ def _targets(res: dict[str, Any], cut_ok: bool, validity_ok: bool, step: int) ->
          ("met" if max(last) <= 60 else "**missed**") + f" ({', '.join(f'{s:.0f} s' for s in last)})"],
     ]
     return "### Targets (BENCHMARK.md)\n\n" + table(["target", "this run"], rows)
+
+
+def _limits(res: dict[str, Any]) -> str:
+    plan = res["plan"]
+    runs = [r for u in res["users"] for r in u.loop.runs]
+    gated = sum(str((r.get("metrics") or {}).get("promotion", "")).startswith("validity fell") for r in runs)
+    promoted = sum(p for u in res["users"] for p in u.promoted)
+    sft_rows = [((r.get("metrics") or {}).get("counts") or {}).get("sft", 0) for r in runs]
+    from ..curation import CurationConfig
+
+    cur = CurationConfig()
+    info = res["base_info"]
+    own_style = ", ".join(f"{a} {v['relative_edit_distance']:.0%}" for a, v in (info.get("heldout") or {}).items())
+    items = [
+        f"One seed and {plan.heldout} held-out specs per task: differences of the size of the curriculum row (which "
+        "cannot change what is trained) are noise.",
+        f"Every Train now fine-tunes the base model from scratch on one curation batch (fresh events first, "
+        f"{cur.min_batch_size}-{cur.max_batch_size} events), not the model in use: the largest batch here had {max(sft_rows, default=0)} SFT rows, whatever the "
+        "number of events recorded. Continuing from the promoted model (as docs/curation.md asks of the training side) "
+        "is not implemented, so the curve cannot keep improving with more events.",
+        f"Promotion needs higher validation similarity and validity not below the model in use; the best checkpoint is "
+        f"chosen by similarity alone. {gated} of {len(runs)} runs were refused because their chosen checkpoint's "
+        f"validity fell; {promoted} of {len(runs)} were promoted.",
+        "Curation's sample weights (`weights`) and KTO class weights are computed but the trainer does not use them "
+        "(`trl_rows` keeps TRL's columns only; KTOConfig gets no desirable/undesirable weight), so they have no "
+        "ablation row; the curriculum's order is shuffled away (see its row).",
+        f"The base is a {info.get('params', 0):,}-parameter model pretrained from scratch; even against its own style its "
+        f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): content errors (names "
+        "and attributes not copied from the prompt) that are part of every cost here.",
+        "Other processes shared the 2 cores (load averages above): seconds are upper bounds.",
+    ]
+    return "### What limits these numbers\n\n" + "\n".join(f"- {i}" for i in items)
 
 
 # -- plot ------------------------------------------------------------------------------------------
