@@ -130,6 +130,12 @@ def test_promotion_tolerates_one_validity_flip_but_needs_better_similarity():
     assert not won and "validity fell" in why and "1 of 30" in why
     assert not beats({"similarity": 0.60, "validity": 29 / 30}, base, n=30, tolerance=0)[0]
     assert not beats({"similarity": 0.50, "validity": 1.0}, base, n=30, tolerance=1)[0]
+    # several artifact types: the mean may not hide a loss on one of them
+    by = {"sql": {"similarity": 0.4}, "mermaid-erd": {"similarity": 0.6}}
+    won, why = beats({"similarity": 0.6, "validity": 1.0, "byType": {"sql": {"similarity": 0.8},
+                                                                   "mermaid-erd": {"similarity": 0.55}}},
+                     {**base, "byType": by}, n=30, tolerance=1)
+    assert not won and "falls on mermaid-erd" in why
     floor = validity_floor(1.0, 30, 1)
     # a checkpoint below the validity floor ranks below every one above it, whatever its similarity
     assert selection_score(0.9, 0.8, floor) < selection_score(0.55, 29 / 30, floor) < selection_score(0.6, 1.0, floor)

@@ -107,6 +107,13 @@ class TrainConfig:
             "choices": list(DPO_AFTER_SFT),
         },
     )
+    interpolation: list[float] = field(
+        default_factory=lambda: [0.5, 0.75],
+        metadata={
+            "help": "Full fine-tunes: also measure base + alpha * (tuned - base) for these alphas on validation and "
+            "keep the best (WiSE-FT); empty: off."
+        },
+    )
     validity_tolerance: int = field(
         default=1,
         metadata={
@@ -115,8 +122,10 @@ class TrainConfig:
         },
     )
     max_new_tokens: int = field(
-        default=256,
-        metadata={"help": "Generation cap for the validation metrics (also capped at 1.3x the longest target)."},
+        default=1024,
+        metadata={"help": "Generation cap for the validation metrics (also capped at 1.3x the longest target: a "
+                          "user's texts can be several times longer than the base model's, and a truncated output "
+                          "counts as invalid)."},
     )
     eval_examples: int = field(default=32, metadata={"help": "At most this many validation rows are generated per evaluation."})
     seed: int = field(default=0, metadata={"help": "Seed for data order, initialisation and search."})

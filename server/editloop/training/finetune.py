@@ -246,6 +246,50 @@ def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: li
     return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes)
 
 
+def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: GenerationEvaluator, curve: Curve,
+                 floor: float | None, step: int) -> str:
+    """WiSE-FT (Wortsman et al., 2022): weights ``base + alpha * (tuned - base)`` for each alpha,
+    measured on the validation set; the best by :func:`selection_score` replaces the tuned model.
+
+    A tiny base fine-tuned on a hundred rows learns the user's conventions but loses some of the
+    syntax it learned in pretraining; part-way between the two often keeps both."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from .tracker import selection_score
+
+    tuned = AutoModelForCausalLM.from_pretrained(str(chosen.path))
+    base = AutoModelForCausalLM.from_pretrained(base_path)
+    tuned_sd = {k: v.detach().clone() for k, v in tuned.state_dict().items()}
+    base_sd = base.state_dict()
+    del base
+    best = chosen.best
+    best_score = selection_score(best["valSimilarity"], best["valValidity"], floor)
+    best_alpha = 1.0
+    for alpha in sorted({float(a) for a in alphas if 0 < float(a) < 1}, reverse=True):
+        with torch.no_grad():
+            tuned.load_state_dict({k: (base_sd[k] + alpha * (v - base_sd[k])) if v.is_floating_point() else v
+                                   for k, v in tuned_sd.items()})
+        gen = evaluator.evaluate(tuned)
+        point = curve.add(step=step, stage="interpolate", epoch=alpha, trainLoss=None, valLoss=None,
+                          valSimilarity=gen["similarity"], valValidity=gen["validity"])
+        if "byType" in gen:
+            point["byType"] = gen["byType"]
+        score = selection_score(gen["similarity"], gen["validity"], floor)
+        if score > best_score:
+            best, best_score, best_alpha = point, score, alpha
+    if best_alpha == 1.0:
+        return "; interpolation with the base did not help"
+    with torch.no_grad():
+        tuned.load_state_dict({k: (base_sd[k] + best_alpha * (v - base_sd[k])) if v.is_floating_point() else v
+                               for k, v in tuned_sd.items()})
+    tuned.save_pretrained(str(chosen.path))
+    chosen.best = best
+    chosen.notes.append(f"interpolated with the base at alpha {best_alpha}")
+    return f"; interpolated with the base (alpha {best_alpha}: similarity {best['valSimilarity']:.3f}, " \
+           f"validity {best['valValidity'] if best['valValidity'] is None else format(best['valValidity'], '.0%')})"
+
+
 def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progress: Progress | None = None,
           should_stop: Callable[[], bool] | None = None, incumbent: str | Path | None = None,
           on_eval: Callable[[dict], bool] | None = None) -> RunResult:
@@ -328,22 +372,27 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
 
     if not PartialState().is_main_process:  # under `accelerate launch`, rank 0 keeps the result
         return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
+    if resolved[chosen.method].adaptation == "full" and config.interpolation:
+        progress({"type": "status", "message": "interpolating with the base model", "percentage": 95})
+        reason += _interpolate(chosen, base_path, config.interpolation, evaluator, curve, floor, step_offset)
     if artifact.exists():
         shutil.rmtree(artifact)
     shutil.move(str(chosen.path), str(artifact))
 
-    best = {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]}
+    best = {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"],
+            "byType": chosen.best.get("byType")}
     if incumbent is not None:
         progress({"type": "status", "message": "measuring the promoted model", "percentage": 96})
         from .artifacts import load_model
 
         inc_model, _ = load_model(incumbent, base_path)
         inc = evaluator.evaluate(inc_model)
-        incumbent_metrics = {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent)}
+        incumbent_metrics = {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent),
+                             "byType": inc.get("byType")}
         del inc_model
     else:
         incumbent_metrics = {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
-                             "model": "base"}
+                             "model": "base", "byType": base_metrics.get("byType")}
     promote, promote_reason = beats(best, incumbent_metrics, n=n_val, tolerance=config.validity_tolerance)
     shutil.rmtree(out_dir / "stages", ignore_errors=True)
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)

@@ -106,6 +106,17 @@ class GenerationEvaluator:
             known = [v for v in verdicts if v is not None]
             if known:
                 metrics["validity"] = sum(known) / len(known)
+        else:
+            verdicts = [None] * len(sims)
+        types = sorted({t.artifact_type or "" for t in self.targets})
+        if len(types) > 1:  # a run on several artifact types: each must improve, not just the mean
+            by_type = {}
+            for kind in types:
+                idx = [i for i, t in enumerate(self.targets) if (t.artifact_type or "") == kind]
+                known = [verdicts[i] for i in idx if verdicts[i] is not None]
+                by_type[kind] = {"similarity": sum(sims[i] for i in idx) / len(idx), "n": len(idx),
+                                 "validity": sum(known) / len(known) if known else None}
+            metrics["byType"] = by_type
         metrics["samples"] = outputs[:3]
         return metrics
 
@@ -182,6 +193,8 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
                 trainLoss=self.last_train_loss, valLoss=metrics.get("eval_loss"),
                 valSimilarity=gen["similarity"], valValidity=gen["validity"],
             )
+            if "byType" in gen:
+                point["byType"] = gen["byType"]
             if self.best is None or score > self.best_score:
                 self.best, self.best_score = point, score
             progress({"type": "eval", "percentage": self._percent(state), **point})
@@ -215,6 +228,11 @@ def beats(candidate: dict[str, Any], incumbent: dict[str, Any], *, n: int = 0, t
         return False, f"validity fell from {iv:.0%} to {cv:.0%}{allowed}"
     if c <= i + 1e-9:
         return False, f"validation similarity {c:.3f} did not beat {i:.3f}"
+    for kind, inc in (incumbent.get("byType") or {}).items():
+        cand = (candidate.get("byType") or {}).get(kind)
+        if cand is not None and cand["similarity"] < inc["similarity"] - 1e-9:
+            return False, (f"validation similarity {c:.3f} beats {i:.3f} overall but falls on {kind or 'untyped'} "
+                           f"({cand['similarity']:.3f} < {inc['similarity']:.3f})")
     return True, f"validation similarity {c:.3f} beats {i:.3f}"
 
 
