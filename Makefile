@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.editloop-installed
 EXT    := vscode-extension
 
-.PHONY: setup demo test test-python test-extension test-vscode editor-deps bench clean
+.PHONY: setup demo test test-python test-extension test-vscode editor-deps vsix bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test-extension: setup
 test-vscode: setup
 	bash tests/e2e-vscode/setup.sh
 	node tests/e2e-vscode/run.mjs
+
+# The VS Code extension package: then `code --install-extension vscode-extension/editloop-0.1.0.vsix`.
+vsix:
+	cd $(EXT) && npm ci --no-audit --no-fund --loglevel=error && npm run package
 
 bench: setup
 	$(BIN)/editloop bench system
