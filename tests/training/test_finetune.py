@@ -140,6 +140,7 @@ def test_promotion_tolerates_one_validity_flip_but_needs_better_similarity():
     # a checkpoint below the validity floor ranks below every one above it, whatever its similarity
     assert selection_score(0.9, 0.8, floor) < selection_score(0.55, 29 / 30, floor) < selection_score(0.6, 1.0, floor)
     assert selection_score(0.7, None, floor) == 0.7
+    assert selection_score(0.7, 1.0, floor, {"sql": {"similarity": 0.3}}, by) < selection_score(0.5, 1.0, floor)
 
 
 def test_bad_input_gives_clear_errors(tiny_model, toy_data, tmp_path):

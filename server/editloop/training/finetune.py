@@ -181,7 +181,7 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
                tokenizer, data: TrainingData, evaluator: GenerationEvaluator, curve: Curve, out_dir: Path,
                progress: Progress, should_stop: Callable[[], bool], on_eval, step_offset: int,
                percent_range: tuple[float, float], token_ids: list[int] | None,
-               floor: float | None = None) -> StageResult:
+               floor: float | None = None, base_by_type: dict | None = None) -> StageResult:
     from transformers import AutoModelForCausalLM, EarlyStoppingCallback, Trainer, set_seed
 
     set_seed(config.seed)
@@ -190,7 +190,7 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
     args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds))
     tracker = make_tracker(evaluator, curve, stage=method, progress=progress, should_stop=should_stop,
                            step_offset=step_offset, on_eval=on_eval, percent_range=percent_range,
-                           validity_floor=floor)
+                           validity_floor=floor, base_by_type=base_by_type)
     callbacks = [tracker, EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
     config_cls, trainer_cls = _trl_classes(method)
     extra: dict[str, Any] = {}
@@ -247,7 +247,7 @@ def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: li
 
 
 def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: GenerationEvaluator, curve: Curve,
-                 floor: float | None, step: int) -> str:
+                 floor: float | None, step: int, base_by_type: dict | None = None) -> str:
     """WiSE-FT (Wortsman et al., 2022): weights ``base + alpha * (tuned - base)`` for each alpha,
     measured on the validation set; the best by :func:`selection_score` replaces the tuned model.
 
@@ -264,7 +264,7 @@ def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: Generat
     base_sd = base.state_dict()
     del base
     best = chosen.best
-    best_score = selection_score(best["valSimilarity"], best["valValidity"], floor)
+    best_score = selection_score(best["valSimilarity"], best["valValidity"], floor, best.get("byType"), base_by_type)
     best_alpha = 1.0
     for alpha in sorted({float(a) for a in alphas if 0 < float(a) < 1}, reverse=True):
         with torch.no_grad():
@@ -275,7 +275,7 @@ def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: Generat
                           valSimilarity=gen["similarity"], valValidity=gen["validity"])
         if "byType" in gen:
             point["byType"] = gen["byType"]
-        score = selection_score(gen["similarity"], gen["validity"], floor)
+        score = selection_score(gen["similarity"], gen["validity"], floor, gen.get("byType"), base_by_type)
         if score > best_score:
             best, best_score, best_alpha = point, score, alpha
     if best_alpha == 1.0:
@@ -350,7 +350,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
         result = _run_stage(method, config=config, res=res, base_path=base_path, start=start, tokenizer=tokenizer,
                             data=data, evaluator=evaluator, curve=curve, out_dir=out_dir, progress=progress,
                             should_stop=should_stop, on_eval=on_eval, step_offset=step_offset,
-                            percent_range=span, token_ids=token_ids, floor=floor)
+                            percent_range=span, token_ids=token_ids, floor=floor,
+                            base_by_type=base_metrics.get("byType"))
         stages.append(result)
         step_offset += result.steps
         start = result.path
@@ -374,7 +375,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
         return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
     if resolved[chosen.method].adaptation == "full" and config.interpolation:
         progress({"type": "status", "message": "interpolating with the base model", "percentage": 95})
-        reason += _interpolate(chosen, base_path, config.interpolation, evaluator, curve, floor, step_offset)
+        reason += _interpolate(chosen, base_path, config.interpolation, evaluator, curve, floor, step_offset,
+                               base_metrics.get("byType"))
     if artifact.exists():
         shutil.rmtree(artifact)
     shutil.move(str(chosen.path), str(artifact))
