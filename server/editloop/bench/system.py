@@ -245,7 +245,8 @@ def run_module_benches(*, quick: bool, write: bool) -> list[str]:
         proc = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, cwd=root, timeout=3600)
         if proc.returncode != 0:
             raise RuntimeError(f"{script} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
-        body = proc.stdout.strip()
+        # Keep the report; drop the trainers' per-step log dictionaries they print to stdout.
+        body = "\n".join(line for line in proc.stdout.strip().splitlines() if not (line.startswith("{'") and line.endswith("}")))
         out.append(body)
         if write and not quick:
             write_section(name, body, command=f"python {script} {' '.join(args)}")
