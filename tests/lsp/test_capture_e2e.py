@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -194,3 +195,25 @@ async def test_code_lenses_and_hover_on_pending_regions(client: LanguageClient, 
     assert await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))) is None
     await cmd(client, "editloop.accept", {"regionId": rid})
     assert not await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
+
+
+async def test_invalid_mermaid_region_gets_a_diagnostic_at_the_right_line(client: LanguageClient, home):
+    uri = "file:///tmp/diag.mmd"
+    broken = "erDiagram\n    CUSTOMER ||--o{ ORDER : places\n    ORDER }|..|{ : contains\n"
+    open_doc(client, uri, "%% header\n%% notes\n" + broken)
+    await cmd(client, "editloop.track", {"uri": uri, "range": rng(2, 0, 5, 0), "artifactType": "mermaid-erd"})
+    for _ in range(100):
+        diags = client.diagnostics.get(uri)
+        if diags:
+            break
+        await asyncio.sleep(0.1)
+    assert diags, "no diagnostics published"
+    assert all(d.source == "editloop" for d in diags)
+    assert diags[0].range.start.line == 4  # the broken relationship line, in document coordinates
+    # Fixing the line clears them.
+    change(client, uri, 2, 4, 4, 4, 27, "    ORDER ||--|{ LINE_ITEM : contains")
+    for _ in range(100):
+        if not client.diagnostics.get(uri):
+            break
+        await asyncio.sleep(0.1)
+    assert not client.diagnostics.get(uri)

@@ -75,6 +75,8 @@ def did_change(ls: "EditloopServer", params: types.DidChangeTextDocumentParams) 
         result = ls.capture.change(uri, changes, version=params.text_document.version)
         ls.background.note_edit()
         ls.publish(result)
+        if ls.capture.by_uri.get(uri) or uri in ls.diagnostics.published:
+            ls.diagnostics.schedule(uri)  # region text changed even if its range did not move
     except Exception:  # noqa: BLE001
         log.exception("didChange %s failed", uri)
 

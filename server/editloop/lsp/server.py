@@ -42,6 +42,9 @@ class EditloopServer(LanguageServer):
         from .background import Background
 
         self.background = Background(self)
+        from .diagnostics import Diagnostics
+
+        self.diagnostics = Diagnostics(self)
         from concurrent.futures import ThreadPoolExecutor
 
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
@@ -125,11 +128,13 @@ class EditloopServer(LanguageServer):
             self.background.note_event()
         for uri in sorted(result.changed_uris):
             self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
+            self.diagnostics.schedule(uri)
         if result.events:
             self.poke_timer()
 
     def publish_uri(self, uri: str) -> None:
         self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
+        self.diagnostics.schedule(uri)
         self.poke_timer()
 
     # -- survival checks ---------------------------------------------------------------------
