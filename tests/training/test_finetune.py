@@ -129,6 +129,7 @@ def test_promotion_tolerates_one_validity_flip_but_needs_better_similarity():
     won, why = beats({"similarity": 0.60, "validity": 28 / 30}, base, n=30, tolerance=1)
     assert not won and "validity fell" in why and "1 of 30" in why
     assert not beats({"similarity": 0.60, "validity": 29 / 30}, base, n=30, tolerance=0)[0]
+    assert not beats({"similarity": 0.60, "validity": 11 / 12}, base, n=12, tolerance=1)[0]  # 8% > 5%
     assert not beats({"similarity": 0.50, "validity": 1.0}, base, n=30, tolerance=1)[0]
     # several artifact types: the mean may not hide a loss on one of them
     by = {"sql": {"similarity": 0.4}, "mermaid-erd": {"similarity": 0.6}}
