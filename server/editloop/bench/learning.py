@@ -80,10 +80,19 @@ ABLATIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("kto", "without KTO", {"method": "sft"},
      "auto picks KTO (instead of SFT) when edits are under 30% of the feedback"),
     ("adaptive_batch", "without adaptive batch", {"settings": {"curation": {"adaptive_batch": False}}},
-     "sizes the batch 20-100 events (off: a fixed 100)"),
+     "sizes the batch from availability, quality, rarity and trend (off: a fixed size); either way capped by the "
+     "events no earlier run trained on"),
     ("search", "with Optuna search", {},
      "not part of a default Train now (search: 0): measured as an addition"),
 )
+
+
+# Where auto did not use DPO / KTO in the Train now being ablated, removing it would change nothing:
+# the other direction is measured instead (the row's change then reads as the effect of adding it).
+INVERSE: dict[str, tuple[str, dict[str, Any]]] = {
+    "dpo": ("with a DPO stage after SFT (auto skipped it here)", {"settings": {"dpo_after_sft": "always"}}),
+    "kto": ("KTO instead of auto's choice (auto did not pick KTO here)", {"method": "kto"}),
+}
 
 
 def log(msg: str) -> None:
@@ -331,6 +340,8 @@ async def _ablations(plan: Plan, snap: Path, cfg: LoopConfig, final_run: dict[st
         if plan.ablations is not None and key not in plan.ablations:
             out.append(Ablation(key, label, note, None, None, why_not="skipped in quick mode"))
             continue
+        if key in INVERSE and key not in stages:
+            label, request = INVERSE[key]
         req = {"method": "auto", **json.loads(json.dumps(request))}
         own = req.get("settings", {})
         req["settings"] = {**plan.train_settings, **own,
@@ -338,12 +349,6 @@ async def _ablations(plan: Plan, snap: Path, cfg: LoopConfig, final_run: dict[st
         if key == "search":
             req["search"] = plan.search_trials
             label = f"{label} ({plan.search_trials} trials)"
-        if key == "kto" and "kto" not in stages:
-            out.append(Ablation(key, label, note, None, None, why_not=f"auto did not choose KTO in this Train now; {_usage(all_runs, 'kto')}"))
-            continue
-        if key == "dpo" and "dpo" not in stages:
-            out.append(Ablation(key, label, note, None, None, why_not=f"auto trained no DPO stage in this Train now; {_usage(all_runs, 'dpo')}"))
-            continue
         home = work / f"ablation-{key}"
         home.mkdir(parents=True)
         shutil.copy(snap / "feedback.db", home / "feedback.db")
@@ -388,7 +393,7 @@ def measure(plan: Plan, work: Path) -> dict[str, Any]:
     return {"plan": plan, "base": str(base), "base_info": read_build_info(base), "base_eval": {u.user: score(base_out, loop_config(plan, u.user, base)) for u in users},
             "users": users, "ablations": ablations, "full_final": full_eval, "full_final_seconds": abl_user.loop.train_seconds[-1],
             "full_final_run": final_run, "seconds": time.perf_counter() - t_all, "load": (load, os.getloadavg()),
-            "code": (version, code_version())}
+            "code": (version, code_version()), "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
 def publish(results: dict[str, Any], *, quick: bool, write: bool) -> str:
@@ -437,7 +442,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
     if a.what == "render":
-        print(publish(pickle.loads((a.folder / RESULTS).read_bytes()), quick=a.quick, write=True))
+        results = pickle.loads((a.folder / RESULTS).read_bytes())
+        results.setdefault("finished", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime((a.folder / RESULTS).stat().st_mtime)))
+        notes = {key: note for key, _label, _request, note in ABLATIONS}
+        for ab in results["ablations"]:  # what a component does is a fact of the current code
+            if ab.key not in ("dpo", "kto"):
+                ab.note = notes.get(ab.key, ab.note)
+        print(publish(results, quick=a.quick, write=True))
         return 0
     _plain_sft_main(a.base, a.rows, a.out, a.tuned, a.epochs)
     return 0

@@ -64,7 +64,8 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
         f"Users: {', '.join(plan.users)}. Protocol: {plan.rounds} rounds of {plan.events_per_round} prompts "
         f"({step} per task) per user, Train now (`editloop.train`, method auto) after each round; "
         f"{plan.heldout} held-out specs per task, never trained on, generated greedily by the product's backend. "
-        f"Seed {plan.seed}. Whole benchmark: {res['seconds'] / 60:.1f} min; load average "
+        + (f"Measurements finished {res['finished']}. " if res.get("finished") else "")
+        + f"Seed {plan.seed}. Whole benchmark: {res['seconds'] / 60:.1f} min; load average "
         f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (other processes shared the machine). Code: "
         + (res["code"][0] if res["code"][0] == res["code"][1] else f"{res['code'][0]} at the start, {res['code'][1]} at the end")
         + "."
@@ -192,8 +193,9 @@ def _ablation_table(res: dict[str, Any]) -> str:
             "Each configuration starts from a copy of the same database (same events, same earlier runs) and trains once "
             "through `editloop.train` with one component switched (its `settings`); the model that run trained is "
             "measured on the held-out specs (promoted or not). Hardest quarter: the held-out specs whose user text is "
-            "longest (the edge cases). A positive change in cost is worse. One seed: differences of the size of "
-            "the curriculum row (which cannot change training) are noise.\n\n"
+            "longest (the edge cases). A positive change in cost is worse. Training is deterministic for the same rows in "
+            "the same order: a row identical to full Editloop means the switch changed nothing this run trained on. One "
+            "seed: differences of the size of the curriculum row (which only changes the order) are noise.\n\n"
             + table(["configuration", "held-out cost", "vs full", "validity", "hardest-quarter cost", "vs full",
                      "Train now (s)", "vs full", "method kept", "what the component does in training"], rows))
 
@@ -267,13 +269,17 @@ def _limits(res: dict[str, Any]) -> str:
     items = [
         f"One seed and {plan.heldout} held-out specs per task: differences of the size of the curriculum row (which "
         "cannot change what is trained) are noise.",
-        f"Every Train now fine-tunes the base model from scratch on one curation batch (fresh events first, "
-        f"{cur.min_batch_size}-{cur.max_batch_size} events), not the model in use: the largest batch here had {max(sft_rows, default=0)} SFT rows, whatever the "
-        "number of events recorded. Continuing from the promoted model (as docs/curation.md asks of the training side) "
-        "is not implemented, so the curve cannot keep improving with more events.",
-        f"Promotion needs higher validation similarity and validity not below the model in use; the best checkpoint is "
-        f"chosen by similarity alone. {gated} of {len(runs)} runs were refused because their chosen checkpoint's "
-        f"validity fell; {promoted} of {len(runs)} were promoted.",
+        f"Every Train now fine-tunes the base model from scratch, not the model in use, on one curation batch: the "
+        f"events no earlier run trained on (the batch size, adaptive {cur.min_batch_size}-{cur.max_batch_size} or "
+        f"fixed {cur.fixed_batch_size}, is capped by them; older events only top a batch up to {cur.min_batch_size}). "
+        f"With Train now after every round, each model learns from one round's events only: at most "
+        f"{max(sft_rows, default=0)} SFT rows here, however many events were recorded, so the curve cannot keep "
+        "improving with more events. Continuing from the promoted model (docs/curation.md asks it of the training "
+        "side) is not implemented.",
+        f"Promotion needs higher validation similarity with validity at most a tolerance below the model in use; "
+        f"{gated} of {len(runs)} runs were refused because validity fell, {promoted} of {len(runs)} were promoted. "
+        "The validation sets are small (the val column of the runs table), so a promoted model's held-out validity can "
+        "still be lower than its validation validity.",
         "Curation's sample weights (`weights`) and KTO class weights are computed but the trainer does not use them "
         "(`trl_rows` keeps TRL's columns only; KTOConfig gets no desirable/undesirable weight), so they have no "
         "ablation row; the curriculum's order is shuffled away (see its row).",
