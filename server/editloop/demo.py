@@ -38,6 +38,8 @@ def run_demo(*, quick: bool = False, home: str | None = None) -> int:
     report = home_path / "report.html"
     report.write_text(html_report(result, cfg, table, home_path, elapsed))
     print(f"\nreport: {report}\nwhole demo: {elapsed:.0f} s")
+    for message in result.messages:
+        print(f"editor message: {message}")
     ok = all(r["status"] == "succeeded" for r in result.runs)
     return 0 if ok else 1
 
@@ -61,7 +63,7 @@ def summary(result: LoopResult, cfg: LoopConfig) -> str:
 
 
 def _bars(title: str, items: list[tuple[str, float]], unit: str = "") -> str:
-    width, bar_h, gap = 520, 22, 8
+    width, bar_h, gap = 600, 22, 8
     top = max((v for _, v in items), default=1) or 1
     h = 30 + len(items) * (bar_h + gap)
     out = [f'<svg width="{width}" height="{h}" role="img" aria-label="{html.escape(title)}"><text x="0" y="16" class="t">{html.escape(title)}</text>']
@@ -99,7 +101,7 @@ def html_report(result: LoopResult, cfg: LoopConfig, table: str, home: Path, ela
     data = json.dumps({"before": {k: v.__dict__ for k, v in result.before.items()}, "after": [{k: v.__dict__ for k, v in a.items()} for a in result.after], "runs": result.runs}, default=str)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Editloop demo</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:60em}} pre{{background:#f4f4f4;padding:1em}}
+<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:60em}} pre{{background:#f4f4f4;padding:1em;white-space:pre-wrap}}
 svg text{{font:12px system-ui,sans-serif}} .t{{font-weight:bold}} .b0{{fill:#3b6fb6}} .b1{{fill:#e08a2c}}</style></head>
 <body><h1>Editloop demo</h1><p>Measured in this run ({elapsed:.0f} s, {html.escape(time.strftime('%Y-%m-%d %H:%M'))}).</p>
 <pre>{html.escape(table)}</pre>{''.join(charts)}

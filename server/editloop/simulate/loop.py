@@ -54,6 +54,7 @@ class LoopResult:
     events: list[dict[str, Any]]
     runs: list[dict[str, Any]]
     train_seconds: list[float]
+    messages: list[str] = field(default_factory=list)  # what the server told the "editor" (window/showMessage)
 
 
 @dataclass
@@ -186,4 +187,4 @@ async def run_loop(home: str | Path, cfg: LoopConfig, *, log: Callable[[str], No
             if after_train is not None:
                 after_train(r, finished)
             after.append(evaluate(home, cfg))
-    return LoopResult(before, after, events, runs, train_seconds)
+    return LoopResult(before, after, events, runs, train_seconds, list(session.messages))

@@ -31,6 +31,7 @@ class ServerSession:
         self._stderr_task: asyncio.Task[None] | None = None
         self.stderr_tail: list[str] = []
         self.progress: list[Any] = []
+        self.messages: list[str] = []  # window/showMessage, as an editor would show them
         self.finished: dict[str, asyncio.Future[Any]] = {}
 
     async def __aenter__(self) -> "ServerSession":
@@ -47,6 +48,7 @@ class ServerSession:
         self.client.feature(types.WORKSPACE_APPLY_EDIT)(lambda params: self._apply_edit(params))
         self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda params: None)
         self.client.feature(types.PROGRESS)(lambda params: self.progress.append(_plain(params.value)))
+        self.client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: self.messages.append(params.message))
         env = {**os.environ, **(self.env or {})}
         await self.client.start_io(*cmd, env=env)
         self._stderr_task = asyncio.create_task(self._drain_stderr())
