@@ -50,6 +50,12 @@ def test_fresh_events_first_then_replay(store, maker):
     assert second.info["fresh"] < first.info["fresh"] + 30
     new_ids = {m["event_id"] for m in second.train_meta["sft"]} - trained
     assert new_ids  # new events are used
+    # Replay: every Train now starts from the base, so what earlier runs learned from is trained again.
+    second_ids = {m["event_id"] for m in second.train_meta["sft"]}
+    assert trained <= second_ids and second.info["replayed"] > 0
+    without = build_batch(store, config=CurationConfig(augmentation=False, replay=False), record=False)
+    assert not trained <= {m["event_id"] for m in without.train_meta["sft"]}
+    assert without.info["replayed"] == 0
 
 
 def test_method_argument(store, maker):

@@ -238,6 +238,13 @@ def build_batch(
         more, more_scores = _choose(replay, target - len(chosen), config, uncertainty_fn, store, dd)
         chosen += more
         scores.update(more_scores)
+    n_replayed = 0
+    if config.replay and replay:
+        # The batch (the new information of this run) plus what earlier runs learned from, newest first.
+        taken = {ev.id for ev in chosen}
+        old = sorted((ev for ev in replay if ev.id not in taken), key=lambda e: -e.ts)[: config.max_replay]
+        n_replayed = len(old)
+        chosen = chosen + fill_texts(store, old)
     hard: set[int] = set()
     clusters: list[dict[str, Any]] = []
     if config.hard_negatives:
@@ -292,7 +299,7 @@ def build_batch(
         size=len(chosen),
         size_parts=parts,
         info={"events": n_loaded, "pool": len(pool), "fresh": len(fresh), "valEvents": len(val_events), "dedupe": dd,
-              "hardNegatives": len(hard & {ev.id for ev in chosen}), "augmented": n_aug, "now": now,
+              "hardNegatives": len(hard & {ev.id for ev in chosen}), "augmented": n_aug, "replayed": n_replayed, "now": now,
               "clusters": [{k: c[k] for k in ("artifactType", "kind", "count")} for c in clusters[:5]]},
         config=config,
     )

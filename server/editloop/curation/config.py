@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-COMPONENTS = ("dedupe", "augmentation", "hard_negatives", "active", "curriculum", "adaptive_batch", "cross_pairs", "weights")
+COMPONENTS = ("dedupe", "augmentation", "hard_negatives", "active", "curriculum", "adaptive_batch", "cross_pairs", "weights", "replay")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,12 @@ class CurationConfig:
     adaptive_batch: bool = field(
         default=True, metadata={"help": "Size the batch from availability, quality, rarity and trend; off: fixed_batch_size."}
     )
+    replay: bool = field(
+        default=True,
+        metadata={"help": "Also train on the events earlier runs trained on (every Train now starts from the base model, "
+                          "so a run that sees only the new batch forgets the old ones); at most max_replay of them."},
+    )
+    max_replay: int = field(default=400, metadata={"help": "Earlier training events replayed at most (the newest first)."})
     cross_pairs: bool = field(
         default=True,
         metadata={"help": "DPO pairs across events: an accepted output vs a rejected one for near-identical prompts."},
