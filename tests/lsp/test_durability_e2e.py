@@ -12,10 +12,7 @@ N_REGIONS = 40
 
 
 def _session(home):
-    r = Raw(home)
-    r.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
-    r.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    return r
+    return Raw.session(home)
 
 
 def _work(r: Raw, uri: str, n: int, acked: list[int]) -> None:

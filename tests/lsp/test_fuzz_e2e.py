@@ -25,9 +25,7 @@ def _pos(text: str, off: int) -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    r = Raw(tmp_path_factory.mktemp("fuzz"))
-    r.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
-    r.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    r = Raw.session(tmp_path_factory.mktemp("fuzz"))
     yield r
     r.close()
 

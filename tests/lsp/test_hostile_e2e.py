@@ -34,6 +34,14 @@ class Raw:
     def cmd(self, name, *args):
         return self.request("workspace/executeCommand", {"command": name, "arguments": list(args)})
 
+    @classmethod
+    def session(cls, home) -> "Raw":
+        """A started server that has answered `initialize` and been told `initialized`."""
+        r = cls(home)
+        r.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
+        r.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        return r
+
     def close(self):
         try:
             self.send({"jsonrpc": "2.0", "id": 1, "method": "shutdown"})
@@ -46,9 +54,7 @@ class Raw:
 
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
-    r = Raw(tmp_path_factory.mktemp("hostile"))
-    r.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
-    r.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    r = Raw.session(tmp_path_factory.mktemp("hostile"))
     yield r
     r.close()
 

@@ -13,9 +13,7 @@ SECONDS = 15
 
 
 def test_sustained_did_change_flood(tmp_path):
-    r = Raw(tmp_path)
-    r.request("initialize", {"processId": None, "capabilities": {}, "rootUri": None})
-    r.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    r = Raw.session(tmp_path)
     uri = "file:///load.txt"
     text = "".join(f"line {i}\n" for i in range(2000))
     r.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "plaintext", "version": 1, "text": text}}})
