@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lsprotocol import types
@@ -14,6 +15,8 @@ from ..capture.clock import ManualClock, SystemClock
 from ..capture.service import CaptureService, ChangeResult
 from ..errors import EditloopError
 from ..settings import Settings, parse_settings
+from .background import Background
+from .diagnostics import Diagnostics
 from .protocol import EditloopProtocol
 
 log = logging.getLogger(__name__)
@@ -39,14 +42,8 @@ class EditloopServer(LanguageServer):
         self._timer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._generator = None
-        from .background import Background
-
         self.background = Background(self)
-        from .diagnostics import Diagnostics
-
         self.diagnostics = Diagnostics(self)
-        from concurrent.futures import ThreadPoolExecutor
-
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
         self._commits: list[asyncio.Future[Any]] = []
 
