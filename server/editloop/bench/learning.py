@@ -82,6 +82,8 @@ ABLATIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("adaptive_batch", "without adaptive batch", {"settings": {"curation": {"adaptive_batch": False}}},
      "sizes the batch from availability, quality, rarity and trend (off: a fixed size); either way capped by the "
      "events no earlier run trained on"),
+    ("replay", "without replay", {"settings": {"curation": {"replay": False}}},
+     "adds events earlier runs trained on to the batch (every Train now starts from the base)"),
     ("search", "with Optuna search", {},
      "not part of a default Train now (search: 0): measured as an addition"),
 )

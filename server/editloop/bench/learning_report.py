@@ -269,7 +269,7 @@ def _limits(res: dict[str, Any]) -> str:
     runs = [r for u in res["users"] for r in u.loop.runs]
     gated = sum(str((r.get("metrics") or {}).get("promotion", "")).startswith("validity fell") for r in runs)
     promoted = sum(p for u in res["users"] for p in u.promoted)
-    sft_rows = [((r.get("metrics") or {}).get("counts") or {}).get("sft", 0) for r in runs]
+    last_rows = [((u.loop.runs[-1].get("metrics") or {}).get("counts") or {}).get("sft", 0) for u in res["users"] if u.loop.runs]
     from ..curation import CurationConfig
 
     cur = CurationConfig()
@@ -278,13 +278,13 @@ def _limits(res: dict[str, Any]) -> str:
     items = [
         f"One seed and {plan.heldout} held-out specs per task: differences of the size of the curriculum row (which "
         "cannot change what is trained) are noise.",
-        f"Every Train now fine-tunes the base model from scratch, not the model in use, on one curation batch: the "
-        f"events no earlier run trained on (the batch size, adaptive {cur.min_batch_size}-{cur.max_batch_size} or "
-        f"fixed {cur.fixed_batch_size}, is capped by them; older events only top a batch up to {cur.min_batch_size}). "
-        f"With Train now after every round, each model learns from one round's events only: at most "
-        f"{max(sft_rows, default=0)} SFT rows here, however many events were recorded, so the curve cannot keep "
-        "improving with more events. Continuing from the promoted model (docs/curation.md asks it of the training "
-        "side) is not implemented.",
+        f"Every Train now fine-tunes the base model from scratch, not the model in use, on one curation batch: "
+        f"{min(last_rows, default=0)}-{max(last_rows, default=0)} SFT rows in the last round's runs, while "
+        f"{max((u.events for u in res['users']), default=0)} events per user were recorded; "
+        + (f"earlier training events are replayed (at most {cur.max_replay})." if getattr(cur, "replay", False) else
+           f"the batch is the events no earlier run trained on (its size, adaptive {cur.min_batch_size}-"
+           f"{cur.max_batch_size} or fixed {cur.fixed_batch_size}, is capped by them; older events only top it up to "
+           f"{cur.min_batch_size}), so with Train now after every round each model learns from one round's events."),
         f"Promotion needs higher validation similarity with validity at most a tolerance below the model in use; "
         f"{gated} of {len(runs)} runs were refused because validity fell, {promoted} of {len(runs)} were promoted. "
         "The validation sets are small (the val column of the runs table), so a promoted model's held-out validity can "
