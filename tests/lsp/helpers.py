@@ -34,19 +34,18 @@ async def cmd(client, name: str, arg: Any = None) -> Any:
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(command=name, arguments=args))
 
 
-def events(home: Path) -> list[dict[str, Any]]:
+def _rows(home: Path, sql: str) -> list[dict[str, Any]]:
     conn = sqlite3.connect(home / "feedback.db")
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute("SELECT * FROM events ORDER BY id")]
+        return [dict(r) for r in conn.execute(sql)]
     finally:
         conn.close()
+
+
+def events(home: Path) -> list[dict[str, Any]]:
+    return _rows(home, "SELECT * FROM events ORDER BY id")
 
 
 def regions(home: Path) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(home / "feedback.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute("SELECT * FROM regions ORDER BY created_at")]
-    finally:
-        conn.close()
+    return _rows(home, "SELECT * FROM regions ORDER BY created_at")

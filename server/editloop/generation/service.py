@@ -22,16 +22,10 @@ class Generation:
 
 
 def promoted_run(store: Any, artifact_type: str | None) -> dict[str, Any] | None:
-    """The promoted run for this artifact type (or one trained on all types), newest first."""
-    with store.lock:
-        rows = list(
-            store.db.query(
-                "SELECT id, adapter_path, base_model, artifact_type FROM runs WHERE promoted = 1 "
-                "AND (artifact_type = ? OR artifact_type IS NULL) ORDER BY artifact_type IS NULL, finished_at DESC LIMIT 1",
-                [artifact_type],
-            )
-        )
-    return rows[0] if rows else None
+    """The promoted run for this artifact type, else the one promoted for all types."""
+    from ..training.tracker import promoted_run as promoted
+
+    return promoted(store, artifact_type) or (promoted(store, None) if artifact_type else None)
 
 
 class Generator:
