@@ -40,7 +40,7 @@ def test_nested_dotted_and_prefixed_forms_parse_alike():
     assert a.survival_seconds == b.survival_seconds == c.survival_seconds == (5, 60)
 
 
-@pytest.mark.parametrize("raw", [{"survivalSeconds": "soon"}, {"redactSecrets": "maybe"}, {"training.threads": 0}, {"exclude": 3}])
+@pytest.mark.parametrize("raw", [{"survivalSeconds": "soon"}, {"redactSecrets": "maybe"}, {"training.threads": -1}, {"exclude": 3}])
 def test_bad_values_name_the_setting(raw):
     with pytest.raises(InvalidArgument, match="editloop."):
         parse_settings(raw)

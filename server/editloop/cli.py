@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--search", type=int, default=0, metavar="N", help="run N Optuna trials first")
     s.add_argument("--artifact-type")
     s.add_argument("--base-model", help="a Hugging Face id or folder (default: editloop.training.baseModel, else the embedded model)")
-    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--threads", type=int, default=0, help="torch threads; 0: every core, at most 4")
 
     s = sub.add_parser("runs", help="list training runs")
     s.add_argument("--json", action="store_true")

@@ -40,7 +40,7 @@ class Settings:
     generation_inline: bool = False
     training_base_model: str = ""
     training_auto: bool = False
-    training_threads: int = 1
+    training_threads: int = 0  # 0: every core, at most 4 (training.config.auto_threads)
     embeddings: bool = True
     reward_half_life_days: float = 30.0
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -120,7 +120,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "generation.inline": ("generation_inline", _bool),
     "training.baseModel": ("training_base_model", _str),
     "training.auto": ("training_auto", _bool),
-    "training.threads": ("training_threads", _int(1, 256)),
+    "training.threads": ("training_threads", _int(0, 256)),
     "embeddings": ("embeddings", _bool),
     "reward.halfLifeDays": ("reward_half_life_days", _pos_float),
 }

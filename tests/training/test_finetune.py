@@ -156,3 +156,23 @@ def test_bad_input_gives_clear_errors(tiny_model, toy_data, tmp_path):
         train(toy_data, missing, tmp_path / "c")
     with pytest.raises(EditloopError, match="method must be one of"):
         TrainConfig(method="ppo")
+
+
+def test_curations_kto_class_weights_reach_trls_kto_config(tmp_path):
+    from types import SimpleNamespace
+
+    from editloop.training.config import resolve
+    from editloop.training.data import from_batch
+    from editloop.training.finetune import _trainer_args
+
+    batch = SimpleNamespace(artifact_type="sql", id="b1", train={}, val={}, train_meta={}, val_meta={},
+                            kto_weights={"desirable_weight": 1.0, "undesirable_weight": 3.5})
+    data = from_batch(batch)
+    assert data.kto_weights == {"desirable_weight": 1.0, "undesirable_weight": 3.5}
+    cfg = TrainConfig()
+    res = resolve(cfg, "kto", n_params=1_000_000, on_gpu=False, bf16_ok=False)
+    kto = _trainer_args("kto", cfg, res, tmp_path / "kto", 10, data.kto_weights)
+    assert (kto.desirable_weight, kto.undesirable_weight) == (1.0, 3.5)
+    sft = _trainer_args("sft", cfg, resolve(cfg, "sft", n_params=1_000_000, on_gpu=False, bf16_ok=False),
+                        tmp_path / "sft", 10, data.kto_weights)
+    assert sft.lr_scheduler_type.value == "cosine" and sft.train_sampling_strategy == "group_by_length"

@@ -42,7 +42,7 @@ describe('readSettings', () => {
 
     it('reports invalid values and falls back to the default', () => {
         const values: Record<string, unknown> = {
-            'training.threads': 0,
+            'training.threads': -1,
             survivalSeconds: ['soon'],
             redactSecrets: 'yes',
             'generation.retrieval': 3,
@@ -50,7 +50,7 @@ describe('readSettings', () => {
             python: '  /opt/py/bin/python  ',
         };
         const { settings, problems } = readSettings((name) => values[name]);
-        expect(settings['training.threads']).toBe(1);
+        expect(settings['training.threads']).toBe(0);
         expect(settings.survivalSeconds).toEqual([30, 120, 300, 600]);
         expect(settings.redactSecrets).toBe(true);
         expect(settings['reward.halfLifeDays']).toBe(30);
@@ -66,7 +66,7 @@ describe('toServerSettings', () => {
         const { settings } = readSettings((name) => (name === 'generation.model' ? 'llama3' : undefined));
         const out = toServerSettings(settings) as any;
         expect(out.generation).toEqual({ endpoint: 'http://localhost:11434/v1', model: 'llama3', backend: 'auto', retrieval: 0, inline: false });
-        expect(out.training).toEqual({ baseModel: '', auto: false, threads: 1 });
+        expect(out.training).toEqual({ baseModel: '', auto: false, threads: 0 });
         expect(out.reward).toEqual({ halfLifeDays: 30 });
         expect(out.exclude).toContain('**/.env');
         expect(out.python).toBe('');

@@ -51,7 +51,7 @@ class Plan:
     base_steps: int | None = None  # pretraining steps of a preset built here (None: the preset's)
     ablations: tuple[str, ...] | None = None  # keys of ABLATIONS to run (None: all)
     train_settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields for every Train now
-    plain_epochs: float = 10.0  # plain SFT with Editloop's hyper-parameters (TrainConfig.epochs)
+    plain_epochs: float | None = None  # plain SFT with Editloop's hyper-parameters (None: TrainConfig.epochs)
 
 
 RESULTS = "results.pkl"
@@ -178,7 +178,7 @@ def run_model_outputs(home: Path, cfg: LoopConfig, run_id: str, copy: Path | Non
 
 # -- plain SFT: what a user without Editloop would do -------------------------------------------------
 
-def plain_sft(home: Path, base: Path, out: Path, *, tuned: bool, epochs: float) -> float:
+def plain_sft(home: Path, base: Path, out: Path, *, tuned: bool, epochs: float | None) -> float:
     """Export the user's SFT rows, train them with a plain TRL script in its own process; seconds."""
     from ..curation import export_rows
     from ..store import Store
@@ -192,7 +192,7 @@ def plain_sft(home: Path, base: Path, out: Path, *, tuned: bool, epochs: float) 
     (out / "rows.json").write_text(json.dumps(rows))
     cmd = [sys.executable, "-m", "editloop.bench.learning", "plain-sft", str(base), str(out / "rows.json"), str(out / "model")]
     if tuned:
-        cmd += ["--tuned", "--epochs", str(epochs)]
+        cmd += ["--tuned"] + ([] if epochs is None else ["--epochs", str(epochs)])
     import subprocess
 
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def plain_sft(home: Path, base: Path, out: Path, *, tuned: bool, epochs: float) 
     return time.perf_counter() - t0
 
 
-def _plain_sft_main(base: str, rows_path: str, out: str, tuned: bool, epochs: float) -> None:
+def _plain_sft_main(base: str, rows_path: str, out: str, tuned: bool, epochs: float | None) -> None:
     """TRL defaults (use_cpu; bf16 off on the CPU) + PEFT's default LoRA; tuned: Editloop's full
     fine-tune learning rate, schedule, batch and epochs, still without curation or validation."""
     import torch
@@ -210,18 +210,20 @@ def _plain_sft_main(base: str, rows_path: str, out: str, tuned: bool, epochs: fl
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from ..training.config import TrainConfig, resolve
+    from ..training.config import SFT_SAMPLING, SFT_SCHEDULE, TrainConfig, resolve
 
-    torch.set_num_threads(1)  # as Editloop's default (training.threads)
+    from ..training.config import auto_threads
+
+    torch.set_num_threads(auto_threads())  # as Editloop's default (training.threads 0)
     rows = json.loads(Path(rows_path).read_text())
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base)
     common = dict(output_dir=out + "-checkpoints", use_cpu=True, bf16=False, report_to=[], save_strategy="no", disable_tqdm=True)
     if tuned:
-        cfg = TrainConfig(epochs=epochs)
+        cfg = TrainConfig(**({} if epochs is None else {"epochs": epochs}))
         res = resolve(cfg, "sft", n_params=sum(p.numel() for p in model.parameters()), on_gpu=False, bf16_ok=False)
         args = SFTConfig(**common, learning_rate=res.learning_rate, num_train_epochs=cfg.epochs,
-                         per_device_train_batch_size=cfg.batch_size, lr_scheduler_type="constant_with_warmup",
+                         per_device_train_batch_size=cfg.batch_size, lr_scheduler_type=SFT_SCHEDULE, train_sampling_strategy=SFT_SAMPLING,
                          warmup_steps=10, seed=cfg.seed)
         peft_config = None if res.adaptation == "full" else __import__("peft").LoraConfig(task_type="CAUSAL_LM")
     else:
@@ -243,7 +245,7 @@ def model_outputs(base: Path, model: Path, cfg: LoopConfig) -> Outputs:
     from ..synth import generate_specs
 
     lora = (model / "adapter_config.json").exists()
-    worker = LocalWorker(threads=1)
+    worker = LocalWorker()
     specs = generate_specs(cfg.heldout, seed=cfg.seed, split="heldout", max_entities=cfg.max_entities)
     out = Outputs({}, {})
     try:
@@ -438,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("rows")
     t.add_argument("out")
     t.add_argument("--tuned", action="store_true")
-    t.add_argument("--epochs", type=float, default=10.0)
+    t.add_argument("--epochs", type=float, default=None)
     r = sub.add_parser("render")
     r.add_argument("folder", type=Path)
     r.add_argument("--quick", action="store_true")

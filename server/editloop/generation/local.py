@@ -13,7 +13,7 @@ from ..errors import EditloopError
 
 
 class LocalWorker:
-    def __init__(self, *, threads: int = 1, timeout: float = 300.0) -> None:
+    def __init__(self, *, threads: int = 0, timeout: float = 300.0) -> None:
         self.threads = threads
         self.timeout = timeout
         self.proc: subprocess.Popen[str] | None = None

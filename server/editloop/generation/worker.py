@@ -45,7 +45,9 @@ def generate(models: _Models, req: dict[str, Any]) -> str:
 def main() -> int:
     import torch
 
-    torch.set_num_threads(int(os.environ.get("EDITLOOP_THREADS", "1")))
+    from ..training.config import auto_threads
+
+    torch.set_num_threads(auto_threads(int(os.environ.get("EDITLOOP_THREADS", "0"))))
     models = _Models()
     out = sys.stdout
     sys.stdout = sys.stderr  # library chatter must not corrupt the protocol

@@ -27,6 +27,10 @@ FULL_FINETUNE_BELOW = 5_000_000
 # ``trainable_token_indices``); above it a base is assumed to be a real pretrained LLM whose
 # embeddings are already trained.
 TRAINABLE_TOKENS_BELOW = 1_000_000_000
+# SFT's learning-rate schedule (DPO/KTO: linear decay) and sampler: batches of similar lengths pad
+# less (transformers' LengthGroupedSampler, still shuffled).
+SFT_SCHEDULE = "cosine"
+SFT_SAMPLING = "group_by_length"
 
 
 @dataclass
@@ -75,11 +79,16 @@ class TrainConfig:
     learning_rate: float | None = field(
         default=None,
         metadata={
-            "help": "Peak learning rate; None picks one by model size and method (tiny models 2e-3..5e-3, real "
+            "help": "Peak learning rate; None picks one by model size and method (tiny models 4e-3..5e-3, real "
             "LLMs 2e-4; DPO/KTO ten times lower)."
         },
     )
-    epochs: float = field(default=10.0, metadata={"help": "Maximum SFT epochs (early stopping may end sooner)."})
+    epochs: float = field(
+        default=4.0,
+        metadata={"help": "SFT epochs (a cosine schedule over them; early stopping may end sooner). Measured on the "
+                          "embedded base, 198 rows per user, 3 users: 4 epochs at 4e-3 cosine reached the held-out cost "
+                          "of 10 epochs at 2e-3 constant in 40% of the time."},
+    )
     preference_epochs: float = field(
         default=3.0, metadata={"help": "Maximum DPO/KTO epochs (preference pairs are separated fast; more hurts)."}
     )
@@ -92,9 +101,13 @@ class TrainConfig:
         default="keep_start", metadata={"help": "Which end of an overlong example to keep (TRL's truncation_mode)."}
     )
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; None: on for a bf16 GPU, off on the CPU."})
-    threads: int = field(default=1, metadata={"help": "torch CPU threads (1 is fastest when other work shares the cores)."})
+    threads: int = field(
+        default=0,
+        metadata={"help": "torch CPU threads; 0: every core, at most 4 (measured on 2 idle cores: 2 threads trained "
+                          "1.43x faster than 1; under load from other processes 1 can be faster)."},
+    )
     early_stopping_patience: int = field(
-        default=3, metadata={"help": "Stop after this many evaluations without a better validation similarity."}
+        default=2, metadata={"help": "Stop after this many evaluations without a better validation similarity."}
     )
     beta: float = field(default=0.1, metadata={"help": "DPO/KTO beta: higher stays closer to the reference model."})
     min_dpo_pairs: int = field(default=20, metadata={"help": "auto: the fewest edit pairs for which DPO is tried."})
@@ -147,8 +160,8 @@ class TrainConfig:
                               ("dpo_after_sft", DPO_AFTER_SFT)):
             if getattr(self, name) not in allowed:
                 raise InvalidArgument(f"{name} must be one of {', '.join(allowed)} (got {getattr(self, name)!r})")
-        if self.batch_size < 1 or self.epochs <= 0 or self.max_length < 16 or self.threads < 1:
-            raise InvalidArgument("batch_size, epochs, threads must be positive and max_length at least 16")
+        if self.batch_size < 1 or self.epochs <= 0 or self.max_length < 16 or self.threads < 0:
+            raise InvalidArgument("batch_size and epochs must be positive, threads 0 (auto) or more, max_length at least 16")
         if self.validity_tolerance < 0:
             raise InvalidArgument(f"validity_tolerance must be 0 or more (got {self.validity_tolerance})")
         if self.learning_rate is not None and not 0 < self.learning_rate < 1:
@@ -195,6 +208,20 @@ class TrainConfig:
         return dataclasses.replace(self, lora=lora, **params)
 
 
+def auto_threads(threads: int = 0) -> int:
+    """``threads``, or for 0 every core this process may use, at most 4 (a tiny model gains
+    nothing past that; the editor keeps the rest)."""
+    if threads > 0:
+        return threads
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The decisions :func:`resolve` took for one model on one device, recorded in the run's params."""
@@ -217,7 +244,7 @@ def resolve(config: TrainConfig, method: str, *, n_params: int, on_gpu: bool, bf
     lr = config.learning_rate
     if lr is None:
         if adaptation == "full":
-            lr = 2e-3 if n_params < FULL_FINETUNE_BELOW else 2e-5
+            lr = 4e-3 if n_params < FULL_FINETUNE_BELOW else 2e-5
         else:
             lr = 5e-3 if n_params < 100_000_000 else 2e-4
         if method in ("dpo", "kto"):

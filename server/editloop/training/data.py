@@ -47,6 +47,8 @@ class TrainingData:
     batch_id: str | None = None
     # events behind the rows, by action: {"accept": n, "edit": n, "reject": n}
     actions: dict[str, int] = field(default_factory=dict)
+    # TRL KTOConfig's desirable_weight / undesirable_weight for the KTO rows' class balance (curation's)
+    kto_weights: dict[str, float] = field(default_factory=dict)
 
     def split(self, method: str) -> Split:
         return getattr(self, method)
@@ -122,7 +124,8 @@ def from_batch(batch: Any, *, store=None) -> TrainingData:
     With ``store``, the events behind the rows give the action counts (for ``auto``) and each
     validation row's artifact type and language (for the validity metric).
     """
-    data = TrainingData(artifact_type=batch.artifact_type, batch_id=batch.id)
+    data = TrainingData(artifact_type=batch.artifact_type, batch_id=batch.id,
+                        kto_weights=dict(getattr(batch, "kto_weights", None) or {}))
     for method in COLUMNS:
         split = data.split(method)
         split.train = list(batch.train.get(method, []))

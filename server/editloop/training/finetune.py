@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import EditloopError
-from .config import FULL_FINETUNE_BELOW, Resolved, TrainConfig, resolve
+from .config import FULL_FINETUNE_BELOW, SFT_SAMPLING, SFT_SCHEDULE, Resolved, TrainConfig, auto_threads, resolve
 from .data import TrainingData, trl_rows
 from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker, validity_floor
 
@@ -101,7 +101,8 @@ def _trl_classes(method: str):
     }[method]
 
 
-def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_train: int):
+def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_train: int,
+                  kto_weights: dict[str, float] | None = None):
     import torch
 
     config_cls, _ = _trl_classes(method)
@@ -116,7 +117,7 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
         per_device_eval_batch_size=batch,
         gradient_accumulation_steps=res.gradient_accumulation_steps,
         learning_rate=res.learning_rate,
-        lr_scheduler_type="constant_with_warmup" if method == "sft" else "linear",
+        lr_scheduler_type=SFT_SCHEDULE if method == "sft" else "linear",
         warmup_steps=min(steps_per_epoch, 10),
         bf16=res.bf16,
         activation_checkpointing=False,
@@ -137,10 +138,16 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
         dataloader_num_workers=0,
         use_cpu=not torch.cuda.is_available(),
     )
+    if method == "sft":
+        kwargs["train_sampling_strategy"] = SFT_SAMPLING
     if method in ("sft", "dpo"):
         kwargs["truncation_mode"] = config.truncation_mode
     if method in ("dpo", "kto"):
         kwargs["beta"] = config.beta
+    if method == "kto":  # curation balances the accepted and rejected classes (TRL's recommended ratio)
+        for key in ("desirable_weight", "undesirable_weight"):
+            if key in (kto_weights or {}):
+                kwargs[key] = float(kto_weights[key])
     return config_cls(**kwargs)
 
 
@@ -187,7 +194,7 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
     set_seed(config.seed)
     notes: list[str] = []
     train_ds, val_ds = _datasets(method, data, config.seed)
-    args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds))
+    args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds), data.kto_weights)
     tracker = make_tracker(evaluator, curve, stage=method, progress=progress, should_stop=should_stop,
                            step_offset=step_offset, on_eval=on_eval, percent_range=percent_range,
                            validity_floor=floor, base_by_type=base_by_type)
@@ -304,7 +311,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     should_stop = should_stop or (lambda: False)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(config.threads)
+    torch.set_num_threads(auto_threads(config.threads))
     base_path = config.base_model
     if not base_path:
         raise EditloopError("no base model configured (editloop.training.baseModel)")

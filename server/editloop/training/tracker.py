@@ -60,7 +60,7 @@ def _is_valid(result: Any) -> bool | None:
 class GenerationEvaluator:
     """Greedy generation on validation prompts; similarity to the kept text and validity."""
 
-    def __init__(self, targets: list, tokenizer, *, max_new_tokens: int = 256, batch_size: int = 16) -> None:
+    def __init__(self, targets: list, tokenizer, *, max_new_tokens: int = 256, batch_size: int = 32) -> None:
         self.targets = targets  # editloop.training.data.Target
         self.tokenizer = tokenizer
         longest = max((len(tokenizer(t.text, add_special_tokens=False)["input_ids"]) for t in targets), default=0)

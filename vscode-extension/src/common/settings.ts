@@ -61,7 +61,7 @@ export const SETTINGS = {
     exclude: strings(['**/.env', '**/.env.*', '**/*.pem', '**/*.key', '**/id_rsa*', '**/secrets/**', '**/.git/**']),
     'training.baseModel': str(''),
     'training.auto': bool(false),
-    'training.threads': int(1, 1, 256),
+    'training.threads': int(0, 0, 256),
     embeddings: bool(true),
     'reward.halfLifeDays': positive(30),
 };
