@@ -45,5 +45,6 @@ async def test_train_passes_settings_and_curation_overrides_to_the_run(tmp_path,
     finally:
         store.close()
     config = json.loads(params)["config"]
-    assert config["epochs"] == 1 and config["threads"] == 1 and config["curation"] == settings["curation"]
+    # threads: the server's editloop.training.threads (default 0: every core, at most 4)
+    assert config["epochs"] == 1 and config["threads"] == 0 and config["curation"] == settings["curation"]
     assert "active" not in json.loads(components) and "augmentation" not in json.loads(components)
