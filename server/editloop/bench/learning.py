@@ -67,8 +67,8 @@ QUICK = Plan(users=("snake-purist",), rounds=2, events_per_round=8, heldout=2, s
 # (key, row label, editloop.train request, what the trainer does with the component)
 ABLATIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("curriculum", "without curriculum", {"settings": {"curation": {"curriculum": False}}},
-     "rows are sorted easy -> hard, but the trainer shuffles them (finetune._datasets, and the Trainer's random "
-     "sampler): no effect by construction; the difference measures the noise of another data order"),
+     "rows are sorted easy -> hard, but the trainer shuffles them (finetune._datasets, and the Trainer's "
+     "length-grouped random sampler): no effect by construction; the difference measures the noise of another data order"),
     ("active", "without active learning", {"settings": {"curation": {"active": False}}},
      "chooses which events enter the batch (off: the newest)"),
     ("augmentation", "without augmentation", {"settings": {"curation": {"augmentation": False}}},

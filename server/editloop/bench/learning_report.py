@@ -289,9 +289,9 @@ def _limits(res: dict[str, Any]) -> str:
         f"{gated} of {len(runs)} runs were refused because validity fell, {promoted} of {len(runs)} were promoted. "
         "The validation sets are small (the val column of the runs table), so a promoted model's held-out validity can "
         "still be lower than its validation validity.",
-        "Curation's sample weights (`weights`) and KTO class weights are computed but the trainer does not use them "
-        "(`trl_rows` keeps TRL's columns only; KTOConfig gets no desirable/undesirable weight), so they have no "
-        "ablation row; the curriculum's order is shuffled away (see its row).",
+        "Curation's sample weights (`weights`) are computed but the trainer does not use them (`trl_rows` keeps "
+        "TRL's columns only), so they have no ablation row; KTO does get curation's class weights "
+        "(KTOConfig's desirable/undesirable_weight); the curriculum's order is shuffled away (see its row).",
         f"The base is a {info.get('params', 0):,}-parameter model pretrained from scratch; even against its own style its "
         f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): content errors (names "
         "and attributes not copied from the prompt) that are part of every cost here.",
