@@ -275,9 +275,21 @@ def _limits(res: dict[str, Any]) -> str:
     cur = CurationConfig()
     info = res["base_info"]
     own_style = ", ".join(f"{a} {v['relative_edit_distance']:.0%}" for a, v in (info.get("heldout") or {}).items())
+    noise = ""
+    cur_ab = next((a for a in res.get("ablations", []) if a.key == "curriculum" and a.evaluation), None)
+    if cur_ab is not None and _mean(res["full_final"]):
+        noise = (f" Here the curriculum row moved the cost by {_pct(_mean(cur_ab.evaluation) / _mean(res['full_final']) - 1)}: "
+                 "ablation differences of that size say nothing about a component.")
+    behind = [f"{u.user} {_pct(_mean(u.tuned) / _mean(res['base_eval'][u.user]) - 1)} vs "
+              f"{_pct(_mean(u.loop.after[-1]) / _mean(res['base_eval'][u.user]) - 1)}"
+              for u in res["users"] if u.loop.after and _mean(u.tuned) < _mean(u.loop.after[-1])]
     items = [
         f"One seed and {plan.heldout} held-out specs per task: differences of the size of the curriculum row (which "
-        "cannot change what is trained) are noise.",
+        "cannot change what is trained) are noise." + noise,
+        *([f"Plain SFT with Editloop's hyper-parameters on all of a user's events, without curation, a validation split "
+           f"or the promotion gate, ended below the model Editloop had in use ({'; '.join(behind)}, held-out cost vs no "
+           "learning): curation holds out validation events and the gate keeps the previous model whenever validity "
+           "falls, and plain SFT's models were less valid (baselines table)."] if behind else []),
         f"Every Train now fine-tunes the base model from scratch, not the model in use, on one curation batch: "
         f"{min(last_rows, default=0)}-{max(last_rows, default=0)} SFT rows in the last round's runs, while "
         f"{max((u.events for u in res['users']), default=0)} events per user were recorded; "
@@ -296,6 +308,10 @@ def _limits(res: dict[str, Any]) -> str:
         f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): content errors (names "
         "and attributes not copied from the prompt) that are part of every cost here.",
         "Other processes shared the 2 cores (load averages above): seconds are upper bounds.",
+        f"The whole benchmark took {res['seconds'] / 60:.0f} min ("
+        + ("within" if res["seconds"] <= 45 * 60 else "over")
+        + " the 45 min it should fit in): with replay each Train now trains on every earlier event, and each of the "
+        f"{sum(a.evaluation is not None for a in res.get('ablations', []))} ablation rows is a full Train now.",
     ]
     return "### What limits these numbers\n\n" + "\n".join(f"- {i}" for i in items)
 
