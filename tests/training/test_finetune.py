@@ -176,3 +176,12 @@ def test_curations_kto_class_weights_reach_trls_kto_config(tmp_path):
     sft = _trainer_args("sft", cfg, resolve(cfg, "sft", n_params=1_000_000, on_gpu=False, bf16_ok=False),
                         tmp_path / "sft", 10, data.kto_weights)
     assert sft.lr_scheduler_type.value == "cosine" and sft.train_sampling_strategy == "group_by_length"
+
+
+def test_default_epochs_give_small_batches_enough_steps():
+    from editloop.training.config import MIN_AUTO_STEPS, sft_epochs
+
+    assert sft_epochs(None, 22) == 4.0  # 198 events: 88 steps in 4 epochs
+    assert sft_epochs(None, 10) * 10 >= MIN_AUTO_STEPS  # 80 events: 8 epochs instead of 4
+    assert sft_epochs(None, 1) == 10.0  # capped
+    assert sft_epochs(2, 1) == 2.0  # an explicit setting wins

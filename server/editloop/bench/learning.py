@@ -210,7 +210,7 @@ def _plain_sft_main(base: str, rows_path: str, out: str, tuned: bool, epochs: fl
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from ..training.config import SFT_SAMPLING, SFT_SCHEDULE, TrainConfig, resolve
+    from ..training.config import SFT_SAMPLING, SFT_SCHEDULE, TrainConfig, resolve, sft_epochs
 
     from ..training.config import auto_threads
 
@@ -222,7 +222,8 @@ def _plain_sft_main(base: str, rows_path: str, out: str, tuned: bool, epochs: fl
     if tuned:
         cfg = TrainConfig(**({} if epochs is None else {"epochs": epochs}))
         res = resolve(cfg, "sft", n_params=sum(p.numel() for p in model.parameters()), on_gpu=False, bf16_ok=False)
-        args = SFTConfig(**common, learning_rate=res.learning_rate, num_train_epochs=cfg.epochs,
+        args = SFTConfig(**common, learning_rate=res.learning_rate,
+                         num_train_epochs=sft_epochs(cfg.epochs, -(-len(rows) // cfg.batch_size)),
                          per_device_train_batch_size=cfg.batch_size, lr_scheduler_type=SFT_SCHEDULE, train_sampling_strategy=SFT_SAMPLING,
                          warmup_steps=10, seed=cfg.seed)
         peft_config = None if res.adaptation == "full" else __import__("peft").LoraConfig(task_type="CAUSAL_LM")

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import EditloopError
-from .config import FULL_FINETUNE_BELOW, SFT_SAMPLING, SFT_SCHEDULE, Resolved, TrainConfig, auto_threads, resolve
+from .config import (FULL_FINETUNE_BELOW, SFT_SAMPLING, SFT_SCHEDULE, Resolved, TrainConfig, auto_threads, resolve,
+                     sft_epochs)
 from .data import TrainingData, trl_rows
 from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker, validity_floor
 
@@ -112,7 +113,7 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
     steps_per_epoch = max(1, -(-n_train // (batch * res.gradient_accumulation_steps)))
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),
-        num_train_epochs=config.epochs if method == "sft" else config.preference_epochs,
+        num_train_epochs=sft_epochs(config.epochs, steps_per_epoch) if method == "sft" else config.preference_epochs,
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=batch,
         gradient_accumulation_steps=res.gradient_accumulation_steps,

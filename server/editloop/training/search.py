@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import EditloopError
-from .config import FULL_FINETUNE_BELOW, TrainConfig
+from .config import AUTO_EPOCHS, FULL_FINETUNE_BELOW, TrainConfig
 
 STORAGE_NAME = "optuna.db"
 # The fields a trial may set; anything else in a study's params is ignored.
@@ -60,7 +60,7 @@ def suggest(trial, config: TrainConfig, *, lora: bool) -> dict[str, Any]:
                          bf16_ok=False).learning_rate if config.learning_rate is None else config.learning_rate
     params: dict[str, Any] = {
         "learning_rate": trial.suggest_float("learning_rate", default_lr / 5, default_lr * 3, log=True),
-        "epochs": float(trial.suggest_int("epochs", 2, max(3, int(config.epochs * 1.5)))),
+        "epochs": float(trial.suggest_int("epochs", 2, max(3, int((config.epochs or AUTO_EPOCHS) * 1.5)))),
     }
     if lora:
         params["lora_r"] = trial.suggest_categorical("lora_r", [4, 8, 16, 32])
