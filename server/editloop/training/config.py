@@ -30,8 +30,9 @@ TRAINABLE_TOKENS_BELOW = 1_000_000_000
 # SFT's learning-rate schedule (DPO/KTO: linear decay) and sampler: batches of similar lengths pad
 # less (transformers' LengthGroupedSampler, still shuffled).
 SFT_SCHEDULE = "cosine"
-AUTO_EPOCHS, MIN_AUTO_STEPS, MAX_AUTO_EPOCHS = 4.0, 80, 10.0
 SFT_SAMPLING = "group_by_length"
+# SFT epochs when unset (sft_epochs): 4, raised for a small batch to at least 80 steps, at most 10.
+AUTO_EPOCHS, MIN_AUTO_STEPS, MAX_AUTO_EPOCHS = 4.0, 80, 10.0
 
 
 @dataclass
