@@ -125,7 +125,7 @@ def from_batch(batch: Any, *, store=None) -> TrainingData:
     validation row's artifact type and language (for the validity metric).
     """
     data = TrainingData(artifact_type=batch.artifact_type, batch_id=batch.id,
-                        kto_weights=dict(getattr(batch, "kto_weights", None) or {}))
+                        kto_weights=dict(batch.kto_weights))
     for method in COLUMNS:
         split = data.split(method)
         split.train = list(batch.train.get(method, []))
