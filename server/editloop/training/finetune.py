@@ -11,6 +11,9 @@ What we found with TRL 1.16 / PEFT 0.21 (see docs/training.md):
   embeddings work. So: tiny bases are fully fine-tuned (TRL unchanged, every embedding trains);
   LoRA + trainable tokens on tied embeddings runs SFT with the transformers ``Trainer`` on the
   data and collator TRL's ``SFTTrainer`` prepared, and DPO/KTO without trainable tokens.
+- on the CPU that fused head projects every position, prompt and padding included; while a
+  stage trains, :mod:`.fused_head` makes it project only the labelled ones (same loss, 1.8x
+  faster steps on the shipped base).
 - DPO with a full fine-tune and ``ref_model=None`` reloads the reference from the policy's
   ``config._name_or_path`` (the base), so a DPO stage after SFT passes the SFT model as reference.
 """
@@ -27,6 +30,7 @@ from ..errors import EditloopError
 from .config import (FULL_FINETUNE_BELOW, SFT_SAMPLING, SFT_SCHEDULE, Resolved, TrainConfig, auto_threads, resolve,
                      sft_epochs)
 from .data import TrainingData, trl_rows
+from .fused_head import compact_lm_head
 from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker, validity_floor
 
 log = logging.getLogger(__name__)
@@ -239,7 +243,8 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
 
 
 def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: list[str]) -> StageResult:
-    trainer.train()
+    with compact_lm_head():
+        trainer.train()
     if should_stop():
         raise Cancelled()
     state = trainer.state
