@@ -252,11 +252,9 @@ def model_outputs(base: Path, model: Path, cfg: LoopConfig) -> Outputs:
     try:
         for artifact in cfg.artifacts:
             t0 = time.perf_counter()
-            out.texts[artifact] = [
-                worker.generate(messages_for(artifact, s.prompt()), base=str(base if lora else model),
-                                adapter=str(model) if lora else None).strip()
-                for s in specs
-            ]
+            texts = worker.generate_batch([messages_for(artifact, s.prompt()) for s in specs],
+                                          base=str(base if lora else model), adapter=str(model) if lora else None)
+            out.texts[artifact] = [t.strip() for t in texts]
             out.seconds[artifact] = time.perf_counter() - t0
     finally:
         worker.close()

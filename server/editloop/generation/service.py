@@ -52,13 +52,19 @@ class Generator:
         return str(default_model_path(self.store.home)), DEFAULT_MODEL_NAME
 
     def generate(self, prompt: str, artifact_type: str, *, max_new_tokens: int = 512) -> Generation:
-        examples = past_corrections(self.store, artifact_type, prompt, self.settings.generation_retrieval)
-        messages = messages_for(artifact_type, prompt, examples)
+        return self.generate_many([prompt], artifact_type, max_new_tokens=max_new_tokens)[0]
+
+    def generate_many(self, prompts: list[str], artifact_type: str, *, max_new_tokens: int = 512) -> list[Generation]:
+        """Each prompt as :meth:`generate` writes it; the local backend generates them as one batch."""
+        conversations = [
+            messages_for(artifact_type, p, past_corrections(self.store, artifact_type, p, self.settings.generation_retrieval))
+            for p in prompts
+        ]
         if self.backend() == "openai":
             from .openai_compat import chat
 
-            text = chat(self.settings.generation_endpoint, self.settings.generation_model, messages, max_tokens=max_new_tokens)
-            return Generation(text, self.settings.generation_model, "endpoint", "openai")
+            return [Generation(chat(self.settings.generation_endpoint, self.settings.generation_model, m, max_tokens=max_new_tokens),
+                               self.settings.generation_model, "endpoint", "openai") for m in conversations]
         base, name = self.base_model()
         run = promoted_run(self.store, artifact_type)
         adapter = run["adapter_path"] if run and run.get("adapter_path") else None
@@ -68,8 +74,12 @@ class Generator:
             from .local import LocalWorker
 
             self._local = LocalWorker(threads=self.settings.training_threads)
-        text = self._local.generate(messages, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
-        return Generation(text, name, run["id"] if run else "base", "local")
+        if len(conversations) == 1:
+            texts = [self._local.generate(conversations[0], base=base, adapter=adapter, max_new_tokens=max_new_tokens)]
+        else:
+            texts = self._local.generate_batch(conversations, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
+        version = run["id"] if run else "base"
+        return [Generation(text, name, version, "local") for text in texts]
 
     def close(self) -> None:
         if self._local is not None:

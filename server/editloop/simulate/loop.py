@@ -67,7 +67,8 @@ class Outputs:
 
 def heldout_outputs(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None = None) -> Outputs:
     """Generate the held-out specs with the model the product would use now (base or promoted
-    adapter), through the product's own generation backend. Nothing is tracked or trained on."""
+    adapter), through the product's own generation backend (greedy, one batch per artifact).
+    Nothing is tracked or trained on."""
     from ..generation.service import Generator
     from ..settings import parse_settings
     from ..store import Store
@@ -79,7 +80,7 @@ def heldout_outputs(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None
     try:
         for artifact in cfg.artifacts:
             t0 = time.perf_counter()
-            out.texts[artifact] = [gen.generate(spec.prompt(), artifact).text.strip() for spec in specs]
+            out.texts[artifact] = [g.text.strip() for g in gen.generate_many([spec.prompt() for spec in specs], artifact)]
             out.seconds[artifact] = time.perf_counter() - t0
     finally:
         gen.close()
