@@ -285,6 +285,33 @@ class Ablation:
     seconds: float | None
     run: dict[str, Any] = field(default_factory=dict)
     why_not: str = ""
+    same_rows: bool = False  # curation built full Editloop's rows: its model and numbers, not retrained
+
+
+# Ablations that change only what curation puts in the batch (training is deterministic for the same rows).
+CURATION_ONLY = frozenset({"curriculum", "active", "augmentation", "hard_negatives", "adaptive_batch", "replay"})
+
+
+def curated_rows(snap: Path, work: Path, request: dict[str, Any]) -> dict[str, Any]:
+    """The rows (and class weights) a Train now with ``request`` would train on: the worker's own
+    ``TrainConfig`` -> ``from_store`` path, on a copy of ``snap``'s database."""
+    from ..store import Store
+    from ..training.config import TrainConfig
+    from ..training.data import COLUMNS, from_store
+
+    home = work / "rows-probe"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy(snap / "feedback.db", home / "feedback.db")
+    config = TrainConfig.from_dict({**request.get("settings", {}), "method": request.get("method", "auto"),
+                                    "artifact_type": request.get("artifactType")})
+    store = Store.open(home)
+    try:
+        data = from_store(store, artifact_type=config.artifact_type, method=config.method, curation=config.curation_config())
+    finally:
+        store.close()
+        shutil.rmtree(home, ignore_errors=True)
+    return {"rows": {m: (data.split(m).train, data.split(m).val) for m in COLUMNS}, "kto_weights": data.kto_weights}
 
 
 async def _user(plan: Plan, user: str, base: Path, base_out: Outputs, work: Path) -> tuple[UserResult, Path | None]:
@@ -335,20 +362,31 @@ def _usage(runs: list[dict[str, Any]], method: str) -> str:
     return f"{method.upper()} trained in {ran} and kept in {kept} of the {len(runs)} Train nows of the loops"
 
 
+def _request(plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
+    """An ablation's ``editloop.train`` request: the plan's settings with the component's on top."""
+    req = {"method": "auto", **json.loads(json.dumps(request))}
+    own = req.get("settings", {})
+    req["settings"] = {**plan.train_settings, **own,
+                       "curation": {**plan.train_settings.get("curation", {}), **own.get("curation", {})}}
+    return req
+
+
 async def _ablations(plan: Plan, snap: Path, cfg: LoopConfig, final_run: dict[str, Any], work: Path,
-                     all_runs: list[dict[str, Any]]) -> list[Ablation]:
+                     all_runs: list[dict[str, Any]], full_eval: dict[str, Evaluation]) -> list[Ablation]:
     out = []
     stages = _stages(final_run)
+    full_rows = curated_rows(snap, work, _request(plan, {}))
     for key, label, request, note in ABLATIONS:
         if plan.ablations is not None and key not in plan.ablations:
             out.append(Ablation(key, label, note, None, None, why_not="skipped in quick mode"))
             continue
         if key in INVERSE and key not in stages:
             label, request = INVERSE[key]
-        req = {"method": "auto", **json.loads(json.dumps(request))}
-        own = req.get("settings", {})
-        req["settings"] = {**plan.train_settings, **own,
-                           "curation": {**plan.train_settings.get("curation", {}), **own.get("curation", {})}}
+        req = _request(plan, request)
+        if key in CURATION_ONLY and curated_rows(snap, work, req) == full_rows:
+            log(f"ablation {label}: curation builds full Editloop's rows; not retrained")
+            out.append(Ablation(key, label, note, full_eval, None, final_run, same_rows=True))
+            continue
         if key == "search":
             req["search"] = plan.search_trials
             label = f"{label} ({plan.search_trials} trials)"
@@ -390,7 +428,7 @@ def measure(plan: Plan, work: Path) -> dict[str, Any]:
     final_run = abl_user.loop.runs[-1]
     full_eval = abl_user.run_models[-1] or abl_user.loop.after[-1]
     all_runs = [r for u in users for r in u.loop.runs]
-    ablations = asyncio.run(_ablations(plan, snap, cfg, final_run, work, all_runs)) if snap else []
+    ablations = asyncio.run(_ablations(plan, snap, cfg, final_run, work, all_runs, full_eval)) if snap else []
     from ..training.base_model import read_build_info
 
     return {"plan": plan, "base": str(base), "base_info": read_build_info(base), "base_eval": {u.user: score(base_out, loop_config(plan, u.user, base)) for u in users},

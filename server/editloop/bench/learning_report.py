@@ -66,7 +66,7 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
         f"{plan.heldout} held-out specs per task, never trained on, generated greedily by the product's backend. "
         + (f"Measurements finished {res['finished']}. " if res.get("finished") else "")
         + f"Seed {plan.seed}. Whole benchmark: {res['seconds'] / 60:.1f} min; load average "
-        f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (other processes shared the machine). Code: "
+        f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end (the benchmark's own training threads included). Code: "
         + (res["code"][0] if res["code"][0] == res["code"][1] else f"{res['code'][0]} at the start, {res['code'][1]} at the end")
         + "."
     )
@@ -94,7 +94,7 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
             rows.append([
                 u.user, a, f"{b.cost:.1f}", f"{f.cost:.1f}", _pct(f.cost / b.cost - 1) if b.cost else "-",
                 f"{cumulative:,.0f} vs {no_learning:,.0f}", f"{b.exact:.0%} -> {f.exact:.0%}",
-                f"{b.validity:.0%} -> {f.validity:.0%}" + ("" if valid_here else " (below base)"),
+                f"{b.validity:.0%} -> {f.validity:.0%}" + ("" if valid_here else f" (below base after round {_first_below(curve, b.validity)})"),
                 half, eighty + (" yes" if ok80 else " **no**"), ", ".join(f"{s:.0f}" for s in train_s),
                 "-" if own[-1] is None else f"{own[-1].cost:.1f} ({_pct(own[-1].cost / b.cost - 1) if b.cost else '-'}), valid {own[-1].validity:.0%}",
             ])
@@ -173,6 +173,16 @@ def _baselines(res: dict[str, Any], step: int, total_step: int) -> str:
             + table(["user", "baseline", "its final cost", "events Editloop needed", "data efficiency (baseline events / Editloop events)"], eff))
 
 
+def _first_below(curve, base_validity: float) -> int:
+    """The first round (1-based) after which the model in use was less valid than the base."""
+    return next(r for r, e in enumerate(curve, 1) if e.validity < base_validity)
+
+
+def _same(ab) -> bool:
+    """The ablation reused full Editloop's run (results pickled before the field existed: False)."""
+    return bool(getattr(ab, "same_rows", False))
+
+
 def _ablation_table(res: dict[str, Any]) -> str:
     plan = res["plan"]
     full = res["full_final"]
@@ -187,14 +197,19 @@ def _ablation_table(res: dict[str, Any]) -> str:
         c = _mean(ab.evaluation)
         h = statistics.mean(hardest_quarter(e) for e in ab.evaluation.values())
         m = ab.run.get("metrics") or {}
+        seconds = ("= full (curation built the same rows: not retrained)", "-") if _same(ab) else \
+            (f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1))
         rows.append([ab.label, f"{c:.1f}", _pct(c / fc - 1) if fc else "-", f"{_mean(ab.evaluation, 'validity'):.0%}", f"{h:.1f}",
-                     _pct(h / fh - 1) if fh else "-", f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1), _short(m.get("method")), ab.note])
+                     _pct(h / fh - 1) if fh else "-", *seconds, _short(m.get("method")), ab.note])
     return (f"### Ablations: one Train now on {plan.ablation_user}'s data as it was before the last round's Train now\n\n"
             "Each configuration starts from a copy of the same database (same events, same earlier runs) and trains once "
             "through `editloop.train` with one component switched (its `settings`); the model that run trained is "
             "measured on the held-out specs (promoted or not). Hardest quarter: the held-out specs whose user text is "
             "longest (the edge cases). A positive change in cost is worse. Training is deterministic for the same rows in "
-            "the same order: a row identical to full Editloop means the switch changed nothing this run trained on. One "
+            "the same order: a row identical to full Editloop means the switch changed nothing this run trained on"
+            + (" (where curation built exactly full Editloop's rows with the switch, checked before training, the row is "
+               "full Editloop's and that Train now was not repeated)" if any(_same(a) for a in res["ablations"]) else "")
+            + ". One "
             "seed: differences of the size of the curriculum row (which only changes the order) are noise.\n\n"
             + table(["configuration", "held-out cost", "vs full", "validity", "hardest-quarter cost", "vs full",
                      "Train now (s)", "vs full", "method kept", "what the component does in training"], rows))
@@ -214,6 +229,8 @@ def _claims(res: dict[str, Any]) -> str:
         a = abl.get(key)
         if a is None or a.evaluation is None:
             return f"{key}: not run ({a.why_not if a else 'absent'})"
+        if attr == "seconds" and _same(a):
+            return f"{key}: curation built the same rows without it, so the same Train now ({res['full_final_seconds']:.0f} s)"
         if attr == "seconds":
             return f"Train now with {key} {res['full_final_seconds']:.0f} s, without {a.seconds:.0f} s: {ratio(res['full_final_seconds'], a.seconds)} the time"
         v = statistics.mean(hardest_quarter(e) for e in a.evaluation.values()) if attr == "hard" else _mean(a.evaluation)
@@ -307,11 +324,13 @@ def _limits(res: dict[str, Any]) -> str:
         f"The base is a {info.get('params', 0):,}-parameter model pretrained from scratch; even against its own style its "
         f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): content errors (names "
         "and attributes not copied from the prompt) that are part of every cost here.",
-        "Other processes shared the 2 cores (load averages above): seconds are upper bounds.",
+        "Seconds are wall time (the load averages above include the benchmark's own training threads; anything else "
+        "running adds to them): upper bounds.",
         f"The whole benchmark took {res['seconds'] / 60:.0f} min ("
         + ("within" if res["seconds"] <= 45 * 60 else "over")
         + " the 45 min it should fit in): with replay each Train now trains on every earlier event, and each of the "
-        f"{sum(a.evaluation is not None for a in res.get('ablations', []))} ablation rows is a full Train now.",
+        f"{sum(a.evaluation is not None and not _same(a) for a in res.get('ablations', []))} retrained ablation rows "
+        "is a full Train now.",
     ]
     return "### What limits these numbers\n\n" + "\n".join(f"- {i}" for i in items)
 
