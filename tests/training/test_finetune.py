@@ -56,6 +56,8 @@ def test_sft_full_finetune_learns_the_users_style_and_unseen_tokens(tiny_model, 
     assert (before[emb][uuid] - after[emb][uuid]).abs().max() > 1e-3
     # The curve is what the UI plots.
     assert {"step", "trainLoss", "valLoss", "valSimilarity"} <= set(m["curve"][-1])
+    # First evaluated after epoch 2 (SFT_FIRST_EVAL_EPOCH), then after every epoch.
+    assert [p["epoch"] for p in m["curve"] if p["stage"] == "sft"] == [2.0, 3.0, 4.0]
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
@@ -176,6 +178,20 @@ def test_curations_kto_class_weights_reach_trls_kto_config(tmp_path):
     sft = _trainer_args("sft", cfg, resolve(cfg, "sft", n_params=1_000_000, on_gpu=False, bf16_ok=False),
                         tmp_path / "sft", 10, data.kto_weights)
     assert sft.lr_scheduler_type.value == "cosine" and sft.train_sampling_strategy == "group_by_length"
+
+
+def test_sft_skips_the_first_epochs_evaluation_only_when_it_runs_three_epochs_or_more(tmp_path):
+    from editloop.training.config import resolve
+    from editloop.training.finetune import _trainer_args
+
+    def delay(method: str, epochs: float | None) -> float:
+        cfg = TrainConfig(method=method, epochs=epochs)
+        res = resolve(cfg, method, n_params=1_000_000, on_gpu=False, bf16_ok=False)
+        return _trainer_args(method, cfg, res, tmp_path / method, 40).eval_delay
+
+    assert delay("sft", None) == delay("sft", 3) == 1.5  # evaluated after epochs 2, 3, ...
+    assert delay("sft", 2) == 0  # a short run keeps both evaluations
+    assert delay("dpo", None) == delay("kto", None) == 0  # preference stages: every epoch
 
 
 def test_default_epochs_give_small_batches_enough_steps():

@@ -45,3 +45,29 @@ def test_heldout_outputs_use_one_batch(tiny_model, tmp_path, monkeypatch):
     out = heldout_outputs(tmp_path, cfg)
     assert calls == [3, 3]
     assert [len(out.texts[a]) for a in ("mermaid-erd", "sql")] == [3, 3]
+
+
+def test_generate_greedy_batches_like_single_calls_and_restores_training_mode(tiny_model):
+    """The helper the worker, validation and the base model's evaluation share, in-process."""
+    from editloop.training.artifacts import load_base
+    from editloop.training.greedy import generate_greedy
+
+    model, tok = load_base(tiny_model)
+    model.train()
+    conversations = [tinymodel.messages(w * n) for w, n in (("customer", 3), ("order", 1), ("product", 2))]
+    single = [generate_greedy(model, tok, [m], max_new_tokens=24)[0] for m in conversations]
+    batched = generate_greedy(model, tok, conversations, max_new_tokens=24, batch_size=2)
+    assert batched == single
+    assert model.training and tok.padding_side == "right"  # restored for training
+    # A prompt that leaves 16 of the model's 256 positions is capped there (16 tokens at least).
+    def width(words: int) -> int:
+        prompt = tok.apply_chat_template(tinymodel.messages("customer " * words), tokenize=False,
+                                         add_generation_prompt=True)
+        return len(tok(prompt, add_special_tokens=False)["input_ids"])
+
+    words = 1
+    while width(words) < 240:
+        words += 1
+    assert width(words) < 250
+    text = generate_greedy(model, tok, [tinymodel.messages("customer " * words)], max_new_tokens=512)[0]
+    assert len(tok(text, add_special_tokens=False)["input_ids"]) <= 16

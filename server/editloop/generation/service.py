@@ -74,10 +74,8 @@ class Generator:
             from .local import LocalWorker
 
             self._local = LocalWorker(threads=self.settings.training_threads)
-        if len(conversations) == 1:
-            texts = [self._local.generate(conversations[0], base=base, adapter=adapter, max_new_tokens=max_new_tokens)]
-        else:
-            texts = self._local.generate_batch(conversations, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
+        # one prompt is a batch of one: no padding, the tokens a single request gives
+        texts = self._local.generate_batch(conversations, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
         version = run["id"] if run else "base"
         return [Generation(text, name, version, "local") for text in texts]
 

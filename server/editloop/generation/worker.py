@@ -5,9 +5,10 @@ never imports torch. One JSON request per stdin line, one JSON answer per stdout
     {"id": 1, "text": "..."}   or   {"id": 1, "error": "..."}
 
 A request with ``"batch": [[...messages], ...]`` instead of ``"messages"`` generates them all
-(greedy, left-padded batches of :data:`BATCH_SIZE`, prompts of similar length together) and is
-answered with ``{"id": 1, "texts": [...]}`` in the order asked. Evaluations use it (the learning
-benchmark's held-out specs): a batch of 24 takes about the time of two single requests.
+(:func:`editloop.training.greedy.generate_greedy`: greedy, left-padded batches of 32, prompts of
+similar length together) and is answered with ``{"id": 1, "texts": [...]}`` in the order asked.
+Evaluations use it (the learning benchmark's held-out specs): a batch of 24 takes about the time
+of two single requests.
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ class _Models:
         return self.model, self.tokenizer
 
 
-BATCH_SIZE = 32
-
-
 def generate(models: _Models, req: dict[str, Any]) -> str:
     return _generate(models, req, [req["messages"]])[0]
 
@@ -49,29 +47,10 @@ def generate_batch(models: _Models, req: dict[str, Any]) -> list[str]:
 
 
 def _generate(models: _Models, req: dict[str, Any], conversations: list[list[dict]]) -> list[str]:
-    import torch
+    from ..training.greedy import generate_greedy
 
     model, tok = models.get(req["base"], req.get("adapter"))
-    texts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
-    limit = getattr(model.config, "max_position_embeddings", 2048)
-    out: list[str] = [""] * len(texts)
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    side = tok.padding_side
-    tok.padding_side = "left"  # a single prompt has no padding: the same tokens as unbatched
-    try:
-        for start in range(0, len(order), BATCH_SIZE):
-            idx = order[start : start + BATCH_SIZE]
-            enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
-            width = enc["input_ids"].shape[1]
-            new = min(int(req.get("max_new_tokens", 512)), max(16, limit - width))
-            with torch.no_grad():
-                gen = model.generate(**enc, max_new_tokens=new, do_sample=False, pad_token_id=tok.pad_token_id,
-                                     eos_token_id=tok.eos_token_id)
-            for i, row in zip(idx, gen[:, width:]):
-                out[i] = tok.decode(row, skip_special_tokens=True)
-    finally:
-        tok.padding_side = side
-    return out
+    return generate_greedy(model, tok, conversations, max_new_tokens=int(req.get("max_new_tokens", 512)))
 
 
 def main() -> int:

@@ -326,24 +326,10 @@ def untrained_user_tokens(tokenizer, encoded) -> int:
 def generate(model, tokenizer, artifact: str, prompts: list[str], *, max_new_tokens: int = 512,
              batch_size: int = 8) -> list[str]:
     """Greedy completions for spec prompts, in the chat format used for training."""
-    import torch
+    from .greedy import generate_greedy
 
-    outs: list[str] = []
-    for start in range(0, len(prompts), batch_size):
-        chunk = prompts[start:start + batch_size]
-        texts = [tokenizer.apply_chat_template(build_messages(artifact, p), tokenize=False, add_generation_prompt=True)
-                 for p in chunk]
-        side, tokenizer.padding_side = tokenizer.padding_side, "left"
-        try:
-            enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            tokenizer.padding_side = side
-        with torch.no_grad():
-            gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-        for row in gen[:, enc["input_ids"].shape[1]:]:
-            outs.append(tokenizer.decode(row, skip_special_tokens=True))
-    return outs
+    return generate_greedy(model, tokenizer, [build_messages(artifact, p) for p in prompts],
+                           max_new_tokens=max_new_tokens, batch_size=batch_size)
 
 
 def evaluate_model(model, tokenizer, *, n_specs: int = 24, seed: int = 0, max_entities: int = 3,

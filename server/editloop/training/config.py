@@ -33,6 +33,11 @@ SFT_SCHEDULE = "cosine"
 SFT_SAMPLING = "group_by_length"
 # SFT epochs when unset (sft_epochs): 4, raised for a small batch to at least 80 steps, at most 10.
 AUTO_EPOCHS, MIN_AUTO_STEPS, MAX_AUTO_EPOCHS = 4.0, 80, 10.0
+# An SFT run of at least 3 epochs is first evaluated (validation loss, generation, checkpoint
+# selection, early stopping) after its second epoch: in the learning benchmark of 2026-12-01 no
+# SFT stage of 40 had its best checkpoint after epoch 1, and each evaluation generates the whole
+# validation set (3.4 s of an 84-step, 84 s Train now on the embedded base).
+SFT_FIRST_EVAL_EPOCH, SFT_EVAL_DELAY_FROM = 2, 3.0
 
 
 @dataclass

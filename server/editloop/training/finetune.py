@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import EditloopError
-from .config import (FULL_FINETUNE_BELOW, SFT_SAMPLING, SFT_SCHEDULE, Resolved, TrainConfig, auto_threads, resolve,
-                     sft_epochs)
+from .config import (FULL_FINETUNE_BELOW, SFT_EVAL_DELAY_FROM, SFT_FIRST_EVAL_EPOCH, SFT_SAMPLING, SFT_SCHEDULE,
+                     Resolved, TrainConfig, auto_threads, resolve, sft_epochs)
 from .data import TrainingData, trl_rows
 from .fused_head import compact_lm_head
 from .tracker import Curve, GenerationEvaluator, Progress, beats, make_tracker, validity_floor
@@ -115,9 +115,10 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
     if method == "kto":
         batch = max(batch, 2)  # KTO's KL estimate pairs each example with another in its batch
     steps_per_epoch = max(1, -(-n_train // (batch * res.gradient_accumulation_steps)))
+    epochs = sft_epochs(config.epochs, steps_per_epoch) if method == "sft" else config.preference_epochs
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),
-        num_train_epochs=sft_epochs(config.epochs, steps_per_epoch) if method == "sft" else config.preference_epochs,
+        num_train_epochs=epochs,
         per_device_train_batch_size=batch,
         per_device_eval_batch_size=batch,
         gradient_accumulation_steps=res.gradient_accumulation_steps,
@@ -128,6 +129,8 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
         activation_checkpointing=False,
         max_length=config.max_length,
         eval_strategy="epoch",
+        # transformers evaluates at the end of an epoch once state.epoch >= eval_delay
+        eval_delay=SFT_FIRST_EVAL_EPOCH - 0.5 if method == "sft" and epochs >= SFT_EVAL_DELAY_FROM else 0,
         save_strategy="epoch",
         save_total_limit=1,
         save_only_model=True,

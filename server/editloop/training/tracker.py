@@ -69,33 +69,11 @@ class GenerationEvaluator:
         self.validate = _validator()
 
     def generate(self, model) -> list[str]:
-        import torch
+        from .greedy import generate_greedy
 
-        tok = self.tokenizer
-        was_training = model.training
-        model.eval()
-        side = tok.padding_side
-        tok.padding_side = "left"
-        out: list[str] = []
-        try:
-            device = next(model.parameters()).device
-            for i in range(0, len(self.targets), self.batch_size):
-                prompts = [
-                    tok.apply_chat_template(t.prompt, tokenize=False, add_generation_prompt=True)
-                    for t in self.targets[i : i + self.batch_size]
-                ]
-                enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
-                with torch.no_grad():
-                    gen = model.generate(
-                        **enc, max_new_tokens=self.max_new_tokens, do_sample=False,
-                        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
-                    )
-                out.extend(tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True))
-        finally:
-            tok.padding_side = side
-            if was_training:
-                model.train()
-        return [o.strip() for o in out]
+        outs = generate_greedy(model, self.tokenizer, [t.prompt for t in self.targets],
+                               max_new_tokens=self.max_new_tokens, batch_size=self.batch_size)
+        return [o.strip() for o in outs]
 
     def evaluate(self, model) -> dict[str, Any]:
         from rapidfuzz.distance import Levenshtein
