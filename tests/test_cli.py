@@ -58,3 +58,11 @@ def test_every_cli_command_and_lsp_command_is_documented():
     server = create_server()
     for name in server.protocol.fm.commands:
         assert f"`{name}`" in readme, f"LSP command {name} is not in the README"
+
+
+def test_model_build_tiny_with_threads(tmp_path):
+    out = run("model", "build", "-o", str(tmp_path / "m"), "--preset", "tiny", "--threads", "1", home=tmp_path / "home")
+    assert out.returncode == 0, out.stderr
+    info = json.loads((tmp_path / "m" / "build_info.json").read_text())
+    assert (info["preset"], info["threads"]) == ("tiny", 1)
+    assert (tmp_path / "m" / "model.safetensors").exists()

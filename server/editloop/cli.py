@@ -205,7 +205,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_model(args: argparse.Namespace) -> int:
     from .training.base_model import build_base_model, stderr_progress
 
-    out = build_base_model(args.output, seed=args.seed, preset=args.preset, progress=stderr_progress)
+    out = build_base_model(args.output, seed=args.seed, preset=args.preset, threads=args.threads, progress=stderr_progress)
     print(f"built {out}")
     return 0
 
@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--preset", default="default", choices=["default", "tiny"])
+    s.add_argument("--threads", type=int, default=1, help="torch threads (the shipped model: 2)")
 
     s = sub.add_parser("demo", help="the whole loop on the embedded model, in a real language-server session")
     s.add_argument("--quick", action="store_true", help="fewer events (a smoke test, a minute or two)")

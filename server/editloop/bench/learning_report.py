@@ -291,7 +291,11 @@ def _limits(res: dict[str, Any]) -> str:
 
     cur = CurationConfig()
     info = res["base_info"]
-    own_style = ", ".join(f"{a} {v['relative_edit_distance']:.0%}" for a, v in (info.get("heldout") or {}).items())
+    own = {a: v["relative_edit_distance"] for a, v in (info.get("heldout") or {}).items()}
+    own_style = ", ".join(f"{a} {v:.1%}" for a, v in own.items())
+    content = ("content errors (names and attributes not copied from the prompt) that are part of every cost here"
+               if not own or max(own.values()) >= 0.02 else
+               "so nearly all of each cost here is the user's conventions, which the fine-tunes have to learn")
     noise = ""
     cur_ab = next((a for a in res.get("ablations", []) if a.key == "curriculum" and a.evaluation), None)
     if cur_ab is not None and _mean(res["full_final"]):
@@ -322,8 +326,7 @@ def _limits(res: dict[str, Any]) -> str:
         "TRL's columns only), so they have no ablation row; KTO does get curation's class weights "
         "(KTOConfig's desirable/undesirable_weight); the curriculum's order is shuffled away (see its row).",
         f"The base is a {info.get('params', 0):,}-parameter model pretrained from scratch; even against its own style its "
-        f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): content errors (names "
-        "and attributes not copied from the prompt) that are part of every cost here.",
+        f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): {content}.",
         "Seconds are wall time (the load averages above include the benchmark's own training threads; anything else "
         "running adds to them): upper bounds.",
         f"The whole benchmark took {res['seconds'] / 60:.0f} min ("
