@@ -31,6 +31,20 @@ def test_a_two_trial_search_completes_and_stores_its_study(home, tiny_model, toy
     study = optuna.load_study(study_name=study_name("toy", "sft"), storage=storage_url(home))
     lrs = [t.params["learning_rate"] for t in study.trials]
     assert len(lrs) == 3 and lrs[2] != lrs[0]
+    assert (home / "runs" / "r2" / "adapter" / "config.json").exists()
+
+
+def test_a_runs_first_trial_is_never_pruned(home, tiny_model, toy_data, monkeypatch):
+    import optuna
+
+    monkeypatch.setattr(optuna.trial.Trial, "should_prune", lambda self: True)
+    cfg = TrainConfig(method="sft", artifact_type="toy", base_model=tiny_model, epochs=2, max_new_tokens=32)
+    result = search(home, toy_data, cfg, home / "runs" / "r1", trials=2)
+
+    study = optuna.load_study(study_name=study_name("toy", "sft"), storage=storage_url(home))
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED]
+    assert (home / "runs" / "r1" / "adapter" / "config.json").exists()
+    assert result.metrics["search"]["trials"] == 2
 
 
 def test_no_study_means_no_params(home):

@@ -104,12 +104,14 @@ def search(home: str | Path, data, config: TrainConfig, out_dir: str | Path, *, 
         params = suggest(trial, config, lora=lora)
         trial_cfg = config.with_params({k: v for k, v in params.items() if k in SEARCHED})
         pruned = {"flag": False}
-        evals = {"n": 0}
 
         def on_eval(point: dict) -> bool:
-            evals["n"] += 1
-            trial.report(point["valSimilarity"], evals["n"])
-            if trial.should_prune():
+            # Reported at the optimizer step (trials share the batch size): the median pruner then
+            # compares trials after the same amount of training, whichever epochs each one evaluates.
+            trial.report(point["valSimilarity"], int(point["step"]))
+            # A run's first trial is never pruned: every search run keeps a model, even one trial
+            # added to a study whose earlier trials did better.
+            if results and trial.should_prune():
                 pruned["flag"] = True
                 return True
             return False
