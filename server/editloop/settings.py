@@ -38,6 +38,7 @@ class Settings:
     generation_backend: str = "auto"
     generation_retrieval: int = 0
     generation_inline: bool = False
+    generation_retry_invalid: bool = True
     training_base_model: str = ""
     training_auto: bool = False
     training_threads: int = 0  # 0: every core, at most 4 (training.config.auto_threads)
@@ -118,6 +119,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "generation.backend": ("generation_backend", _str),
     "generation.retrieval": ("generation_retrieval", _int(0, 20)),
     "generation.inline": ("generation_inline", _bool),
+    "generation.retryInvalid": ("generation_retry_invalid", _bool),
     "training.baseModel": ("training_base_model", _str),
     "training.auto": ("training_auto", _bool),
     "training.threads": ("training_threads", _int(0, 256)),

@@ -42,9 +42,50 @@ def test_heldout_outputs_use_one_batch(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setattr(LocalWorker, "generate_batch", spy)
     cfg = LoopConfig(user="snake-purist", artifacts=("mermaid-erd", "sql"), heldout=3,
                      server_settings={"training": {"baseModel": tiny_model}})
-    out = heldout_outputs(tmp_path, cfg)
+    out = heldout_outputs(tmp_path, cfg, {"generation": {"retryInvalid": False}})
     assert calls == [3, 3]
     assert [len(out.texts[a]) for a in ("mermaid-erd", "sql")] == [3, 3]
+    assert out.retried == {a: {"beam": 0, "base": 0} for a in ("mermaid-erd", "sql")}
+    # With retries on (the default), the tiny model's invalid ERDs and SQL are retried in one more batch
+    # each (beam search; no trained model is in use, so no base fallback), and only those.
+    calls.clear()
+    heldout_outputs(tmp_path, cfg)
+    assert calls[0] == 3 and len(calls) in (3, 4) and all(1 <= n <= 3 for n in calls[1:])
+
+
+def test_beam_search_requests_and_the_base_of_a_lora_adapter(tiny_model, tmp_path):
+    """``num_beams`` is beam search (1: the greedy texts); ``adapter: null`` on a worker holding a LoRA
+    adapter gives the base's texts (the adapter disabled), and the adapter's afterwards."""
+    from peft import LoraConfig, get_peft_model
+
+    from editloop.training.artifacts import load_base
+
+    model, tok = load_base(tiny_model)
+    lora = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM",
+                                            init_lora_weights=False))  # random B: the adapter changes the texts
+    lora.save_pretrained(tmp_path / "adapter")
+    conversations = [tinymodel.messages(w) for w in ("customer", "order product", "invoice")]
+    worker = LocalWorker(threads=1)
+    try:
+        adapted = worker.generate_batch(conversations, base=tiny_model, adapter=str(tmp_path / "adapter"), max_new_tokens=24)
+        base = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24)
+        again = worker.generate_batch(conversations, base=tiny_model, adapter=str(tmp_path / "adapter"), max_new_tokens=24)
+        greedy = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24, num_beams=1)
+        beams = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24, num_beams=3)
+        with pytest.raises(EditloopError, match="num_beams"):
+            worker._ask({"batch": conversations, "base": tiny_model, "adapter": None, "num_beams": 0}, 60)
+        after_error = worker.generate_batch(conversations[:1], base=tiny_model, adapter=None, max_new_tokens=24)
+    finally:
+        worker.close()
+    fresh = LocalWorker(threads=1)
+    try:
+        plain = fresh.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24)
+    finally:
+        fresh.close()
+    assert adapted != plain and again == adapted
+    assert base == plain == greedy
+    assert len(beams) == 3 and all(isinstance(t, str) for t in beams)
+    assert after_error == plain[:1]
 
 
 def test_generate_greedy_batches_like_single_calls_and_restores_training_mode(tiny_model):

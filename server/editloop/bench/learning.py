@@ -60,7 +60,7 @@ FULL = Plan()
 # one epoch. Its numbers mean nothing.
 # (The tiny preset needs ~150 steps before it ends its outputs; fewer and every generation runs to the cap.)
 QUICK = Plan(users=("snake-purist",), rounds=2, events_per_round=8, heldout=2, search_trials=1, preset="tiny", base_steps=150,
-             plain_epochs=1.0, ablations=("curriculum", "dpo", "kto", "search"),
+             plain_epochs=1.0, ablations=("curriculum", "dpo", "kto", "search", "retry_invalid"),
              train_settings={"epochs": 1, "preference_epochs": 1, "max_new_tokens": 48, "eval_examples": 4,
                              "curation": {"val_min_events": 2}})
 
@@ -86,7 +86,13 @@ ABLATIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
      "adds events earlier runs trained on to the batch (every Train now starts from the base)"),
     ("search", "with Optuna search", {},
      "not part of a default Train now (search: 0): measured as an addition"),
+    ("retry_invalid", "without retrying invalid outputs", {"generation": {"retryInvalid": False}},
+     "not training: generation regenerates an output the validator rejects (beam search, then the base model); "
+     "off: full Editloop's model, its first outputs kept as they are"),
 )
+# Ablations of a generation setting: full Editloop's trained model, held-out outputs with the setting
+# (the request holds server settings, not a Train now's).
+GENERATION_ONLY = frozenset({"retry_invalid"})
 
 
 # Where auto did not use DPO / KTO in the Train now being ablated, removing it would change nothing:
@@ -158,9 +164,10 @@ async def train_now(home: Path, cfg: LoopConfig, request: dict[str, Any]) -> tup
         return finished, time.perf_counter() - t0
 
 
-def run_model_outputs(home: Path, cfg: LoopConfig, run_id: str, copy: Path | None = None) -> Outputs:
+def run_model_outputs(home: Path, cfg: LoopConfig, run_id: str, copy: Path | None = None,
+                      settings: dict[str, Any] | None = None) -> Outputs:
     """Held-out outputs of the model one run trained, promoted (if it was not) in ``copy``, a copy of
-    ``home``'s data (None: ``home`` is already a copy)."""
+    ``home``'s data (None: ``home`` is already a copy); ``settings``: server settings for generation."""
     from ..store import Store
     from ..training.tracker import promote
 
@@ -173,7 +180,7 @@ def run_model_outputs(home: Path, cfg: LoopConfig, run_id: str, copy: Path | Non
         promote(store, run_id)
     finally:
         store.close()
-    return heldout_outputs(home, cfg)
+    return heldout_outputs(home, cfg, settings)
 
 
 # -- plain SFT: what a user without Editloop would do -------------------------------------------------
@@ -286,6 +293,7 @@ class Ablation:
     run: dict[str, Any] = field(default_factory=dict)
     why_not: str = ""
     same_rows: bool = False  # curation built full Editloop's rows: its model and numbers, not retrained
+    same_model: bool = False  # a generation setting: full Editloop's model, generated with the setting
 
 
 # Ablations that change only what curation puts in the batch (training is deterministic for the same rows).
@@ -374,11 +382,17 @@ def _request(plan: Plan, request: dict[str, Any]) -> dict[str, Any]:
 async def _ablations(plan: Plan, snap: Path, cfg: LoopConfig, final_run: dict[str, Any], work: Path,
                      all_runs: list[dict[str, Any]], full_eval: dict[str, Evaluation]) -> list[Ablation]:
     out = []
+    home_of_full = work / plan.ablation_user  # the loop's data folder: it holds full Editloop's last run
     stages = _stages(final_run)
     full_rows = curated_rows(snap, work, _request(plan, {}))
     for key, label, request, note in ABLATIONS:
         if plan.ablations is not None and key not in plan.ablations:
             out.append(Ablation(key, label, note, None, None, why_not="skipped in quick mode"))
+            continue
+        if key in GENERATION_ONLY:
+            ev = score(run_model_outputs(home_of_full, cfg, final_run["runId"], work / f"ablation-{key}", request), cfg)
+            out.append(Ablation(key, label, note, ev, None, final_run, same_model=True))
+            log(f"ablation {label}: cost " + ", ".join(f"{a} {e.cost:.1f}" for a, e in ev.items()))
             continue
         if key in INVERSE and key not in stages:
             label, request = INVERSE[key]

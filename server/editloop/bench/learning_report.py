@@ -94,7 +94,8 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
             rows.append([
                 u.user, a, f"{b.cost:.1f}", f"{f.cost:.1f}", _pct(f.cost / b.cost - 1) if b.cost else "-",
                 f"{cumulative:,.0f} vs {no_learning:,.0f}", f"{b.exact:.0%} -> {f.exact:.0%}",
-                f"{b.validity:.0%} -> {f.validity:.0%}" + ("" if valid_here else f" (below base after round {_first_below(curve, b.validity)})"),
+                f"{b.validity:.0%} -> {f.validity:.0%}" + ("" if valid_here else f" (below base after round {_first_below(curve, b.validity)})")
+                + _retried(f),
                 half, eighty + (" yes" if ok80 else " **no**"), ", ".join(f"{s:.0f}" for s in train_s),
                 "-" if own[-1] is None else f"{own[-1].cost:.1f} ({_pct(own[-1].cost / b.cost - 1) if b.cost else '-'}), valid {own[-1].validity:.0%}",
             ])
@@ -107,7 +108,11 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
         "specs. Cumulative: the sum over the user's interactions in the loop (PRELUDE's metric) vs no learning "
         "(estimated as round 1's mean cost, which the base model wrote, times the number of interactions). "
         "Events for a cut: events of that task (the user made as many of the other task) after which held-out "
-        "cost fell by 50% / 80%; the 80% target counts both tasks' events (<= 200).\n"
+        "cost fell by 50% / 80%; the 80% target counts both tasks' events (<= 200). Validity: of the outputs the "
+        "product served, which regenerates an output its validator rejects (`editloop.generation.retryInvalid`, on by "
+        "default): how many of the last round's were such retries, by beam search with the same model or by the base "
+        "model, is in brackets; the row \"without retrying invalid outputs\" of the ablations shows the model's own first "
+        "outputs.\n"
     )
     out.append(table(["user", "task", "no learning", "after last round", "change", "cumulative cost (vs no learning)",
                       "unedited accepts", "validity (real parser)", "events for -50%", "events for -80% (target met)",
@@ -178,6 +183,12 @@ def _first_below(curve, base_validity: float) -> int:
     return next(r for r, e in enumerate(curve, 1) if e.validity < base_validity)
 
 
+def _retried(ev) -> str:
+    """' (2 beam, 1 base retries)' for an evaluation whose outputs include valid retries (older results: '')."""
+    counts = {k: v for k, v in (getattr(ev, "retried", None) or {}).items() if v}
+    return f" ({', '.join(f'{v} {k}' for k, v in counts.items())} retried)" if counts else ""
+
+
 def _same(ab) -> bool:
     """The ablation reused full Editloop's run (results pickled before the field existed: False)."""
     return bool(getattr(ab, "same_rows", False))
@@ -188,7 +199,8 @@ def _ablation_table(res: dict[str, Any]) -> str:
     full = res["full_final"]
     full_s = res["full_final_seconds"]
     fc, fh = _mean(full), statistics.mean(hardest_quarter(e) for e in full.values())
-    rows = [["full Editloop", f"{fc:.1f}", "-", f"{_mean(full, 'validity'):.0%}", f"{fh:.1f}", "-", f"{full_s:.0f}", "-",
+    rows = [["full Editloop", f"{fc:.1f}", "-", f"{_mean(full, 'validity'):.0%}" + "".join(_retried(e) for e in full.values()),
+             f"{fh:.1f}", "-", f"{full_s:.0f}", "-",
              _short(res["full_final_run"].get("metrics", {}).get("method")), "-"]]
     for ab in res["ablations"]:
         if ab.evaluation is None:
@@ -197,14 +209,20 @@ def _ablation_table(res: dict[str, Any]) -> str:
         c = _mean(ab.evaluation)
         h = statistics.mean(hardest_quarter(e) for e in ab.evaluation.values())
         m = ab.run.get("metrics") or {}
-        seconds = ("= full (curation built the same rows: not retrained)", "-") if _same(ab) else \
-            (f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1))
-        rows.append([ab.label, f"{c:.1f}", _pct(c / fc - 1) if fc else "-", f"{_mean(ab.evaluation, 'validity'):.0%}", f"{h:.1f}",
+        if getattr(ab, "same_model", False):
+            seconds = ("= full (the same model: a generation setting)", "-")
+        elif _same(ab):
+            seconds = ("= full (curation built the same rows: not retrained)", "-")
+        else:
+            seconds = (f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1))
+        rows.append([ab.label, f"{c:.1f}", _pct(c / fc - 1) if fc else "-",
+                     f"{_mean(ab.evaluation, 'validity'):.0%}" + "".join(_retried(e) for e in ab.evaluation.values()), f"{h:.1f}",
                      _pct(h / fh - 1) if fh else "-", *seconds, _short(m.get("method")), ab.note])
     return (f"### Ablations: one Train now on {plan.ablation_user}'s data as it was before the last round's Train now\n\n"
             "Each configuration starts from a copy of the same database (same events, same earlier runs) and trains once "
             "through `editloop.train` with one component switched (its `settings`); the model that run trained is "
-            "measured on the held-out specs (promoted or not). Hardest quarter: the held-out specs whose user text is "
+            "measured on the held-out specs (promoted or not); the generation setting's row trains nothing: it is full "
+            "Editloop's model, generating with the setting off. Hardest quarter: the held-out specs whose user text is "
             "longest (the edge cases). A positive change in cost is worse. Training is deterministic for the same rows in "
             "the same order: a row identical to full Editloop means the switch changed nothing this run trained on"
             + (" (where curation built exactly full Editloop's rows with the switch, checked before training, the row is "
@@ -332,7 +350,7 @@ def _limits(res: dict[str, Any]) -> str:
         f"The whole benchmark took {res['seconds'] / 60:.0f} min ("
         + ("within" if res["seconds"] <= 45 * 60 else "over")
         + " the 45 min it should fit in): with replay each Train now trains on every earlier event, and each of the "
-        f"{sum(a.evaluation is not None and not _same(a) for a in res.get('ablations', []))} retrained ablation rows "
+        f"{sum(a.evaluation is not None and not _same(a) and not getattr(a, 'same_model', False) for a in res.get('ablations', []))} retrained ablation rows "
         "is a full Train now.",
     ]
     return "### What limits these numbers\n\n" + "\n".join(f"- {i}" for i in items)

@@ -34,12 +34,15 @@ class LocalWorker:
                          self.timeout)["text"]
 
     def generate_batch(self, conversations: list[list[dict[str, str]]], *, base: str, adapter: str | None,
-                       max_new_tokens: int = 512) -> list[str]:
-        """Several prompts in one request (batched greedy generation); the texts in the same order."""
+                       max_new_tokens: int = 512, num_beams: int = 1) -> list[str]:
+        """Several prompts in one request (batched greedy generation, or beam search with
+        ``num_beams`` > 1); the texts in the same order."""
         if not conversations:
             return []
-        answer = self._ask({"batch": conversations, "base": base, "adapter": adapter, "max_new_tokens": max_new_tokens},
-                           self.timeout * max(1, len(conversations) / 8))
+        request = {"batch": conversations, "base": base, "adapter": adapter, "max_new_tokens": max_new_tokens}
+        if num_beams > 1:
+            request["num_beams"] = num_beams
+        answer = self._ask(request, self.timeout * max(1, len(conversations) * num_beams / 8))
         return list(answer["texts"])
 
     def _ask(self, request: dict, timeout: float) -> dict:

@@ -1,4 +1,10 @@
-"""Choose the backend, build the messages, and say which model (and adapter) wrote the text."""
+"""Choose the backend, build the messages, and say which model (and adapter) wrote the text.
+
+With ``editloop.generation.retryInvalid`` (on by default) the local backend never hands the editor an
+output its validator rejects while a valid one can be had: such outputs are generated again with
+beam search (:data:`RETRY_BEAMS` beams, same model), then, where a trained model is in use, by the
+base model; the first valid text wins, else the original stays. A fine-tuned tiny model that falls
+into a repetition loop on one prompt in ten is still the model in use for the other nine."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from ..settings import Settings
 from .prompting import messages_for, past_corrections
 
 DEFAULT_MODEL_NAME = "editloop-default"
+RETRY_BEAMS = 4
 
 
 @dataclass
@@ -19,6 +26,7 @@ class Generation:
     model: str
     model_version: str
     backend: str
+    retry: str = ""  # how an invalid first output was replaced: "" (it was not), "beam" or "base"
 
 
 def promoted_run(store: Any, artifact_type: str | None) -> dict[str, Any] | None:
@@ -51,11 +59,16 @@ class Generator:
 
         return str(default_model_path(self.store.home)), DEFAULT_MODEL_NAME
 
-    def generate(self, prompt: str, artifact_type: str, *, max_new_tokens: int = 512) -> Generation:
-        return self.generate_many([prompt], artifact_type, max_new_tokens=max_new_tokens)[0]
+    def generate(self, prompt: str, artifact_type: str, *, max_new_tokens: int = 512, language: str | None = None,
+                 retry_invalid: bool = True) -> Generation:
+        return self.generate_many([prompt], artifact_type, max_new_tokens=max_new_tokens, language=language,
+                                  retry_invalid=retry_invalid)[0]
 
-    def generate_many(self, prompts: list[str], artifact_type: str, *, max_new_tokens: int = 512) -> list[Generation]:
-        """Each prompt as :meth:`generate` writes it; the local backend generates them as one batch."""
+    def generate_many(self, prompts: list[str], artifact_type: str, *, max_new_tokens: int = 512,
+                      language: str | None = None, retry_invalid: bool = True) -> list[Generation]:
+        """Each prompt as :meth:`generate` writes it; the local backend generates them as one batch
+        and retries the invalid ones (see the module docstring) unless the setting is off or
+        ``retry_invalid`` is False (a fragment, such as an inline completion, is never valid alone)."""
         conversations = [
             messages_for(artifact_type, p, past_corrections(self.store, artifact_type, p, self.settings.generation_retrieval))
             for p in prompts
@@ -77,7 +90,35 @@ class Generator:
         # one prompt is a batch of one: no padding, the tokens a single request gives
         texts = self._local.generate_batch(conversations, base=base, adapter=adapter, max_new_tokens=max_new_tokens)
         version = run["id"] if run else "base"
-        return [Generation(text, name, version, "local") for text in texts]
+        out = [Generation(text, name, version, "local") for text in texts]
+        if retry_invalid and self.settings.generation_retry_invalid:
+            self._retry_invalid(out, conversations, artifact_type, language, base, adapter, max_new_tokens)
+        return out
+
+    def _retry_invalid(self, out: list[Generation], conversations: list, artifact_type: str, language: str | None,
+                       base: str, adapter: str | None, max_new_tokens: int) -> None:
+        """Replace, in place, each output the validator rejects by the first valid retry."""
+        from ..signals.validate import validate
+
+        def invalid(text: str) -> bool:
+            return validate(text.strip(), artifact_type, language).valid is False
+
+        bad = [i for i, g in enumerate(out) if invalid(g.text)]
+        attempts = [("beam", adapter, RETRY_BEAMS, out[0].model_version if out else "base")]
+        if adapter is not None:
+            attempts.append(("base", None, 1, "base"))
+        for how, model, beams, version in attempts:
+            if not bad:
+                return
+            again = self._local.generate_batch([conversations[i] for i in bad], base=base, adapter=model,
+                                               max_new_tokens=max_new_tokens, num_beams=beams)
+            still = []
+            for i, text in zip(bad, again):
+                if invalid(text):
+                    still.append(i)
+                else:
+                    out[i] = Generation(text, out[i].model, version, "local", retry=how)
+            bad = still
 
     def close(self) -> None:
         if self._local is not None:

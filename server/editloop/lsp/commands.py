@@ -157,7 +157,7 @@ def register_generation(server: "EditloopServer") -> None:
         artifact_type = get(a, "artifactType", str, required=False) or guess_artifact_type(doc.language_id, uri)
         doc.to_pos(line, character)  # validates the position before any work
         loop = asyncio.get_running_loop()
-        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type))
+        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, language=doc.language_id))
         text = gen.text.strip("\n") + "\n"
         edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(types.Range(types.Position(line, character), types.Position(line, character)), text)]})
         applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Editloop: generate"))
@@ -174,7 +174,7 @@ def register_generation(server: "EditloopServer") -> None:
             raise EditloopError("the inserted text never arrived through didChange; it was not tracked")
         row = cap.track(uri, rng, prompt=prompt, model=gen.model, model_version=gen.model_version, artifact_type=artifact_type, workspace=_workspace_of(ls, uri))
         ls.publish_uri(uri)
-        return {"regionId": row["id"], "text": text, "model": gen.model, "modelVersion": gen.model_version}
+        return {"regionId": row["id"], "text": text, "model": gen.model, "modelVersion": gen.model_version, "retry": gen.retry}
 
 
 ARTIFACT_BY_LANGUAGE = {

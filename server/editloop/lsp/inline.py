@@ -58,7 +58,8 @@ def register(server: "EditloopServer") -> None:
             return None
         artifact_type = guess_artifact_type(doc.language_id, uri)
         loop = asyncio.get_running_loop()
-        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS))
+        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS,
+                                                                                    retry_invalid=False))
         if not gen.text.strip():
             return None
         sid = uuid.uuid4().hex[:12]

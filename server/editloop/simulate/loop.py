@@ -45,6 +45,7 @@ class Evaluation:
     seconds: float
     costs: list[int] = field(default_factory=list)  # per held-out spec, in spec order
     lengths: list[int] = field(default_factory=list)  # the user's text per spec
+    retried: dict[str, int] = field(default_factory=dict)  # outputs replaced by a valid retry: {"beam": n, "base": n}
 
 
 @dataclass
@@ -63,12 +64,14 @@ class Outputs:
 
     texts: dict[str, list[str]]
     seconds: dict[str, float]
+    retried: dict[str, dict[str, int]] = field(default_factory=dict)  # per artifact: {"beam": n, "base": n}
 
 
 def heldout_outputs(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None = None) -> Outputs:
     """Generate the held-out specs with the model the product would use now (base or promoted
-    adapter), through the product's own generation backend (greedy, one batch per artifact).
-    Nothing is tracked or trained on."""
+    adapter), through the product's own generation backend (greedy, one batch per artifact, outputs
+    the validator rejects retried as ``editloop.generation.retryInvalid`` says). Nothing is tracked
+    or trained on."""
     from ..generation.service import Generator
     from ..settings import parse_settings
     from ..store import Store
@@ -80,8 +83,10 @@ def heldout_outputs(home: Path, cfg: LoopConfig, settings: dict[str, Any] | None
     try:
         for artifact in cfg.artifacts:
             t0 = time.perf_counter()
-            out.texts[artifact] = [g.text.strip() for g in gen.generate_many([spec.prompt() for spec in specs], artifact)]
+            gens = gen.generate_many([spec.prompt() for spec in specs], artifact)
+            out.texts[artifact] = [g.text.strip() for g in gens]
             out.seconds[artifact] = time.perf_counter() - t0
+            out.retried[artifact] = {how: sum(g.retry == how for g in gens) for how in ("beam", "base")}
     finally:
         gen.close()
         store.close()
@@ -104,6 +109,7 @@ def score(outputs: Outputs, cfg: LoopConfig) -> dict[str, Evaluation]:
         out[artifact] = Evaluation(
             cost=statistics.mean(costs), relative_cost=sum(costs) / max(1, sum(lengths)), exact=sum(d == 0 for d in costs) / n,
             validity=sum(art.is_valid(t) for t in texts) / n, seconds=outputs.seconds[artifact], costs=costs, lengths=lengths,
+            retried=dict(outputs.retried.get(artifact, {})),
         )
     return out
 
@@ -139,7 +145,7 @@ async def play(session: ServerSession, cfg: LoopConfig, specs: list, artifact: s
             session.replace(uri, 0, len(session.texts[uri]), final)
             kept = final
         session.close(uri)
-        events.append({"artifact": artifact, "spec": start_index + k, "action": ev["action"], "user_action": resp.action, "cost": Levenshtein.distance(text, kept), "reward": ev["reward"], "modelVersion": out.get("modelVersion")})
+        events.append({"artifact": artifact, "spec": start_index + k, "action": ev["action"], "user_action": resp.action, "cost": Levenshtein.distance(text, kept), "reward": ev["reward"], "modelVersion": out.get("modelVersion"), "retry": out.get("retry", "")})
     counts = ", ".join(f"{a} {sum(e['user_action'] == a for e in events)}" for a in ("accept", "lazy-accept", "edit", "rewrite"))
     log(f"  {artifact}: {len(specs)} events ({counts})")
     return events

@@ -13,6 +13,10 @@ from typing import Any, Mapping
 
 from ..errors import EditloopError
 
+# Generation metrics keep unchanged accepts only while fewer user-written validation rows exist
+# (generation_targets): a handful of rows would make the metric too noisy to select on.
+MIN_USER_TARGETS = 8
+
 COLUMNS = {
     "sft": ("prompt", "completion"),
     "dpo": ("prompt", "chosen", "rejected"),
@@ -60,12 +64,19 @@ class TrainingData:
         }
 
     def generation_targets(self) -> list[Target]:
-        """Validation prompts and the text the user kept: what generation metrics compare against."""
+        """Validation prompts and the text the user kept: what generation metrics compare against.
+
+        SFT validation rows from unchanged accepts are left out while at least
+        :data:`MIN_USER_TARGETS` rows remain: their text is a model's own greedy output, which that
+        model (often the promoted one, the model a candidate must beat) reproduces exactly, so they
+        rank the model that wrote them first however good the others are (:func:`user_written`)."""
         def target(row: Mapping[str, Any], col: str) -> Target:
             return Target(row["prompt"], _content(row[col]), row.get("artifact_type") or self.artifact_type,
                           row.get("language") or self.language)
 
-        out = [target(row, "completion") for row in self.sft.val]
+        rows = self.sft.val
+        written = user_written(rows)
+        out = [target(row, "completion") for row in (written if len(written) >= MIN_USER_TARGETS else rows)]
         if not out:
             out = [target(row, "chosen") for row in self.dpo.val]
         if not out:
@@ -93,6 +104,12 @@ class TrainingData:
             labels = {bool(r["label"]) for r in split.train}
             if len(labels) < 2:
                 raise EditloopError("KTO needs both accepted and rejected outputs")
+
+
+def user_written(rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The validation rows whose text the user wrote or changed (every action but ``accept``; rows
+    without a recorded action count as the user's)."""
+    return [row for row in rows if row.get("action") != "accept"]
 
 
 def _content(messages: Any) -> str:
@@ -150,8 +167,8 @@ def from_batch(batch: Any, *, store=None) -> TrainingData:
             data.actions[action] = data.actions.get(action, 0) + 1
     for method in COLUMNS:
         for row, meta in zip(data.split(method).val, batch.val_meta.get(method, [])):
-            _, language, artifact_type = info.get(meta.get("event_id"), (None, None, meta.get("artifact_type")))
-            row["artifact_type"], row["language"] = artifact_type, language
+            action, language, artifact_type = info.get(meta.get("event_id"), (None, None, meta.get("artifact_type")))
+            row["artifact_type"], row["language"], row["action"] = artifact_type, language, action
     languages = {v[1] for k, v in info.items() if k in val_ids and v[1]}
     data.language = languages.pop() if len(languages) == 1 else None
     return data

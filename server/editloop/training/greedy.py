@@ -14,9 +14,10 @@ BATCH_SIZE = 32
 
 
 def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]], *, max_new_tokens: int,
-                    batch_size: int = BATCH_SIZE) -> list[str]:
+                    batch_size: int = BATCH_SIZE, num_beams: int = 1) -> list[str]:
     """Greedy completions of ``conversations`` (lists of chat messages), at most ``max_new_tokens``
-    each and never past the model's ``max_position_embeddings``."""
+    each and never past the model's ``max_position_embeddings``; ``num_beams`` > 1: deterministic
+    beam search instead (the generation service's retry of an invalid output)."""
     import torch
 
     texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
@@ -36,7 +37,7 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
             width = enc["input_ids"].shape[1]
             new = min(int(max_new_tokens), max(16, limit - width))
             with torch.no_grad():
-                gen = model.generate(**enc, max_new_tokens=new, do_sample=False,
+                gen = model.generate(**enc, max_new_tokens=new, do_sample=False, num_beams=num_beams,
                                      pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
             for i, row in zip(idx, gen[:, width:]):
                 out[i] = tokenizer.decode(row, skip_special_tokens=True)

@@ -56,6 +56,7 @@ export const SETTINGS = {
     'generation.backend': str('auto'),
     'generation.retrieval': int(0, 0, 20),
     'generation.inline': bool(false),
+    'generation.retryInvalid': bool(true),
     survivalSeconds: numbers([30, 120, 300, 600]),
     redactSecrets: bool(true),
     exclude: strings(['**/.env', '**/.env.*', '**/*.pem', '**/*.key', '**/id_rsa*', '**/secrets/**', '**/.git/**']),
