@@ -47,4 +47,6 @@ async def test_train_passes_settings_and_curation_overrides_to_the_run(tmp_path,
     config = json.loads(params)["config"]
     # threads: the server's editloop.training.threads (default 0: every core, at most 4)
     assert config["epochs"] == 1 and config["threads"] == 0 and config["curation"] == settings["curation"]
+    # retry_invalid: the server's editloop.generation.retryInvalid (default on), so validation measures what is served
+    assert config["retry_invalid"] is True
     assert "active" not in json.loads(components) and "augmentation" not in json.loads(components)

@@ -21,6 +21,24 @@ def _eval_losses(metrics: dict, stage: str) -> list[float]:
     return [p["valLoss"] for p in metrics["curve"] if p["stage"] == stage]
 
 
+def _completion_loss(model, tok, rows: list[dict]) -> float:
+    """Mean cross-entropy of the completions given their prompts (the loss TRL's SFT evaluates)."""
+    import torch
+
+    total = count = 0.0
+    for row in rows:
+        prompt = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        ids = tok(tok.apply_chat_template(row["prompt"] + row["completion"], tokenize=False),
+                  return_tensors="pt", add_special_tokens=False)["input_ids"]
+        labels = ids.clone()
+        labels[:, : len(tok(prompt, add_special_tokens=False)["input_ids"])] = -100
+        with torch.no_grad():
+            loss = model(input_ids=ids, labels=labels).loss.item()
+        n = int((labels[:, 1:] != -100).sum())
+        total, count = total + loss * n, count + n
+    return total / count
+
+
 def _trained(result, tiny_model):
     from editloop.training.artifacts import load_model
 
@@ -45,7 +63,9 @@ def test_sft_full_finetune_learns_the_users_style_and_unseen_tokens(tiny_model, 
     m = result.metrics
     assert m["adaptation"] == "full"  # 107k parameters: a tiny base
     losses = _eval_losses(m, "sft")
-    assert min(losses) < losses[0] * 0.7
+    # The first evaluation comes after epoch 2 (most of the drop is behind it): compare with the base's loss.
+    base_loss = _completion_loss(base, tok, toy_data.sft.val)
+    assert min(losses) < base_loss * 0.5 and losses[-1] < losses[0]
     assert m["valSimilarity"] > m["base"]["similarity"]
     assert result.promote and "beats" in result.promote_reason
     after = _weights(_trained(result, tiny_model))

@@ -183,9 +183,14 @@ def _first_below(curve, base_validity: float) -> int:
     return next(r for r, e in enumerate(curve, 1) if e.validity < base_validity)
 
 
-def _retried(ev) -> str:
-    """' (2 beam, 1 base retries)' for an evaluation whose outputs include valid retries (older results: '')."""
-    counts = {k: v for k, v in (getattr(ev, "retried", None) or {}).items() if v}
+def _retried(*evs) -> str:
+    """' (2 beam, 1 base retried)': the served outputs of these evaluations that were valid retries
+    (results from before retries were counted: '')."""
+    counts: dict[str, int] = {}
+    for ev in evs:
+        for how, n in (getattr(ev, "retried", None) or {}).items():
+            counts[how] = counts.get(how, 0) + n
+    counts = {k: v for k, v in counts.items() if v}
     return f" ({', '.join(f'{v} {k}' for k, v in counts.items())} retried)" if counts else ""
 
 
@@ -199,7 +204,7 @@ def _ablation_table(res: dict[str, Any]) -> str:
     full = res["full_final"]
     full_s = res["full_final_seconds"]
     fc, fh = _mean(full), statistics.mean(hardest_quarter(e) for e in full.values())
-    rows = [["full Editloop", f"{fc:.1f}", "-", f"{_mean(full, 'validity'):.0%}" + "".join(_retried(e) for e in full.values()),
+    rows = [["full Editloop", f"{fc:.1f}", "-", f"{_mean(full, 'validity'):.0%}" + _retried(*full.values()),
              f"{fh:.1f}", "-", f"{full_s:.0f}", "-",
              _short(res["full_final_run"].get("metrics", {}).get("method")), "-"]]
     for ab in res["ablations"]:
@@ -216,7 +221,7 @@ def _ablation_table(res: dict[str, Any]) -> str:
         else:
             seconds = (f"{ab.seconds:.0f}", _pct(ab.seconds / full_s - 1))
         rows.append([ab.label, f"{c:.1f}", _pct(c / fc - 1) if fc else "-",
-                     f"{_mean(ab.evaluation, 'validity'):.0%}" + "".join(_retried(e) for e in ab.evaluation.values()), f"{h:.1f}",
+                     f"{_mean(ab.evaluation, 'validity'):.0%}" + _retried(*ab.evaluation.values()), f"{h:.1f}",
                      _pct(h / fh - 1) if fh else "-", *seconds, _short(m.get("method")), ab.note])
     return (f"### Ablations: one Train now on {plan.ablation_user}'s data as it was before the last round's Train now\n\n"
             "Each configuration starts from a copy of the same database (same events, same earlier runs) and trains once "
@@ -327,8 +332,11 @@ def _limits(res: dict[str, Any]) -> str:
         "cannot change what is trained) are noise." + noise,
         *([f"Plain SFT with Editloop's hyper-parameters on all of a user's events, without curation, a validation split "
            f"or the promotion gate, ended below the model Editloop had in use ({'; '.join(behind)}, held-out cost vs no "
-           "learning): curation holds out validation events and the gate keeps the previous model whenever validity "
-           "falls, and plain SFT's models were less valid (baselines table)."] if behind else []),
+           "learning): plain SFT trains on every event and keeps its last epoch; Editloop holds out validation events "
+           "(the val column of the runs table), picks the checkpoint on a few dozen validation generations, and keeps "
+           f"the previous model unless the new one beats it there ({len(runs) - promoted} of {len(runs)} runs were not "
+           "promoted). Plain SFT's models serve invalid output where Editloop retries it (validity column)."]
+          if behind else []),
         f"Every Train now fine-tunes the base model from scratch, not the model in use, on one curation batch: "
         f"{min(last_rows, default=0)}-{max(last_rows, default=0)} SFT rows in the last round's runs, while "
         f"{max((u.events for u in res['users']), default=0)} events per user were recorded; "

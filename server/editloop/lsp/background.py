@@ -79,7 +79,8 @@ class Background:
 
         home = str(ls.capture.store.home)
         run_id = await loop.run_in_executor(
-            ls.thread_pool, lambda: start_run(home, method="auto", base_model=ls.settings.training_base_model, settings={"threads": ls.settings.training_threads})
+            ls.thread_pool, lambda: start_run(home, method="auto", base_model=ls.settings.training_base_model, settings={"threads": ls.settings.training_threads,
+                                                                    "retry_invalid": ls.settings.generation_retry_invalid})
         )
         self.auto_run = run_id
         ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, f"Editloop: training on {decision} new events (editloop.training.auto); run {run_id}"))

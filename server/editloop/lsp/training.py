@@ -92,7 +92,7 @@ def register(server: "EditloopServer") -> None:
         search = get(a, "search", int, required=False, default=0)
         home = str(ls.capture.store.home)
         # TrainConfig fields for this run (epochs, curation overrides ...); start_run validates them
-        settings = {"threads": ls.settings.training_threads, **get(a, "settings", dict, required=False, default={})}
+        settings = {"threads": ls.settings.training_threads, "retry_invalid": ls.settings.generation_retry_invalid, **get(a, "settings", dict, required=False, default={})}
         loop = asyncio.get_running_loop()
         run_id = await loop.run_in_executor(
             ls.thread_pool,

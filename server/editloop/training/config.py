@@ -150,6 +150,13 @@ class TrainConfig:
                           "counts as invalid)."},
     )
     eval_examples: int = field(default=32, metadata={"help": "At most this many validation rows are generated per evaluation."})
+    retry_invalid: bool = field(
+        default=True,
+        metadata={"help": "Validation measures what generation serves with editloop.generation.retryInvalid (the "
+                          "server passes that setting): an output the validator rejects counts as the base model's "
+                          "output for the prompt, so checkpoint selection and promotion weigh invalid outputs by their "
+                          "edit cost. False: the model's own outputs, with validity ranked first."},
+    )
     seed: int = field(default=0, metadata={"help": "Seed for data order, initialisation and search."})
     use_best_params: bool = field(
         default=True, metadata={"help": "Start from the best hyper-parameters an earlier search stored for this artifact type."}

@@ -291,6 +291,8 @@ def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: Generat
                           valSimilarity=gen["similarity"], valValidity=gen["validity"])
         if "byType" in gen:
             point["byType"] = gen["byType"]
+        if "replaced" in gen:
+            point["replaced"] = gen["replaced"]
         score = selection_score(gen["similarity"], gen["validity"], floor, gen.get("byType"), base_by_type)
         if score > best_score:
             best, best_score, best_alpha = point, score, alpha
@@ -347,6 +349,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     curve = Curve()
     progress({"type": "status", "message": "measuring the base model", "percentage": 1})
     base_metrics = evaluator.evaluate(model)
+    if config.retry_invalid:  # measure what generation serves: an invalid output is retried, at worst by the base
+        evaluator.serve_fallback(*evaluator.last)
     curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
               valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
     token_ids = target_token_ids(tokenizer, data)

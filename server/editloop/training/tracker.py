@@ -58,7 +58,14 @@ def _is_valid(result: Any) -> bool | None:
 
 
 class GenerationEvaluator:
-    """Greedy generation on validation prompts; similarity to the kept text and validity."""
+    """Greedy generation on validation prompts; similarity to the kept text and validity.
+
+    With a ``fallback`` (:meth:`serve_fallback`: the base model's outputs for the same prompts) the
+    metrics are those of what generation would serve with ``editloop.generation.retryInvalid``: an
+    output the validator rejects counts as the fallback's (the last step of that retry, so a lower
+    bound of what is served). Checkpoint selection and promotion then weigh a model's invalid
+    outputs by what they cost the user, not lexicographically; ``rawSimilarity``/``rawValidity``
+    keep the model's own figures."""
 
     def __init__(self, targets: list, tokenizer, *, max_new_tokens: int = 256, batch_size: int = 32) -> None:
         self.targets = targets  # editloop.training.data.Target
@@ -67,6 +74,12 @@ class GenerationEvaluator:
         self.max_new_tokens = max(8, min(max_new_tokens, int(longest * 1.3) + 8))
         self.batch_size = batch_size
         self.validate = _validator()
+        self.fallback: tuple[list[str], list[bool | None]] | None = None
+        self.last: tuple[list[str], list[bool | None]] = ([], [])  # the last evaluation's outputs and verdicts
+
+    def serve_fallback(self, outputs: list[str], verdicts: list[bool | None]) -> None:
+        """From now on, score an invalid output as ``outputs[i]`` (with its verdict)."""
+        self.fallback = (list(outputs), list(verdicts))
 
     def generate(self, model) -> list[str]:
         from .greedy import generate_greedy
@@ -75,25 +88,42 @@ class GenerationEvaluator:
                                max_new_tokens=self.max_new_tokens, batch_size=self.batch_size)
         return [o.strip() for o in outs]
 
+    def _verdicts(self, outputs: list[str]) -> list[bool | None]:
+        if self.validate is None:
+            return [None] * len(outputs)
+        verdicts: list[bool | None] = []
+        for o, t in zip(outputs, self.targets):
+            try:
+                verdicts.append(_is_valid(self.validate(o, t.artifact_type or "", t.language)))
+            except Exception as exc:  # a validator problem must not fail the run
+                log.warning("validator failed: %s", exc)
+                verdicts.append(None)
+        return verdicts
+
     def evaluate(self, model) -> dict[str, Any]:
         from rapidfuzz.distance import Levenshtein
 
+        def mean(xs: list[float]) -> float:
+            return sum(xs) / max(len(xs), 1)
+
+        def validity(vs: list[bool | None]) -> float | None:
+            known = [v for v in vs if v is not None]
+            return sum(known) / len(known) if known else None
+
         outputs = self.generate(model)
+        verdicts = self._verdicts(outputs)
+        self.last = (outputs, verdicts)
+        metrics: dict[str, Any] = {}
+        if self.fallback is not None:
+            swap = [v is False for v in verdicts]
+            metrics["rawSimilarity"] = mean([Levenshtein.normalized_similarity(o, t.text.strip())
+                                             for o, t in zip(outputs, self.targets)])
+            metrics["rawValidity"] = validity(verdicts)
+            metrics["replaced"] = sum(swap)
+            outputs = [f if s else o for o, f, s in zip(outputs, self.fallback[0], swap)]
+            verdicts = [f if s else v for v, f, s in zip(verdicts, self.fallback[1], swap)]
         sims = [Levenshtein.normalized_similarity(o, t.text.strip()) for o, t in zip(outputs, self.targets)]
-        metrics: dict[str, Any] = {"similarity": sum(sims) / max(len(sims), 1), "n": len(sims), "validity": None}
-        if self.validate is not None:
-            verdicts = []
-            for o, t in zip(outputs, self.targets):
-                try:
-                    verdicts.append(_is_valid(self.validate(o, t.artifact_type or "", t.language)))
-                except Exception as exc:  # a validator problem must not fail the run
-                    log.warning("validator failed: %s", exc)
-                    verdicts.append(None)
-            known = [v for v in verdicts if v is not None]
-            if known:
-                metrics["validity"] = sum(known) / len(known)
-        else:
-            verdicts = [None] * len(sims)
+        metrics.update({"similarity": mean(sims), "n": len(sims), "validity": validity(verdicts)})
         types = sorted({t.artifact_type or "" for t in self.targets})
         if len(types) > 1:  # a run on several artifact types: each must improve, not just the mean
             by_type = {}
@@ -190,6 +220,8 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
             )
             if "byType" in gen:
                 point["byType"] = gen["byType"]
+            if "replaced" in gen:
+                point["replaced"] = gen["replaced"]
             if self.best is None or score > self.best_score:
                 self.best, self.best_score = point, score
             progress({"type": "eval", "percentage": self._percent(state), **point})
