@@ -65,7 +65,7 @@ describe('toServerSettings', () => {
     it('nests dotted names the way VS Code shows the editloop section', () => {
         const { settings } = readSettings((name) => (name === 'generation.model' ? 'llama3' : undefined));
         const out = toServerSettings(settings) as any;
-        expect(out.generation).toEqual({ endpoint: 'http://localhost:11434/v1', model: 'llama3', backend: 'auto', retrieval: 0, inline: false });
+        expect(out.generation).toEqual({ endpoint: 'http://localhost:11434/v1', model: 'llama3', backend: 'auto', retrieval: 0, inline: false, retryInvalid: true });
         expect(out.training).toEqual({ baseModel: '', auto: false, threads: 0 });
         expect(out.reward).toEqual({ halfLifeDays: 30 });
         expect(out.exclude).toContain('**/.env');

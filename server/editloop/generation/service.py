@@ -92,11 +92,11 @@ class Generator:
         version = run["id"] if run else "base"
         out = [Generation(text, name, version, "local") for text in texts]
         if retry_invalid and self.settings.generation_retry_invalid:
-            self._retry_invalid(out, conversations, artifact_type, language, base, adapter, max_new_tokens)
+            self._retry_invalid(out, conversations, artifact_type, language, base, adapter, version, max_new_tokens)
         return out
 
     def _retry_invalid(self, out: list[Generation], conversations: list, artifact_type: str, language: str | None,
-                       base: str, adapter: str | None, max_new_tokens: int) -> None:
+                       base: str, adapter: str | None, version: str, max_new_tokens: int) -> None:
         """Replace, in place, each output the validator rejects by the first valid retry."""
         from ..signals.validate import validate
 
@@ -104,7 +104,7 @@ class Generator:
             return validate(text.strip(), artifact_type, language).valid is False
 
         bad = [i for i, g in enumerate(out) if invalid(g.text)]
-        attempts = [("beam", adapter, RETRY_BEAMS, out[0].model_version if out else "base")]
+        attempts = [("beam", adapter, RETRY_BEAMS, version)]
         if adapter is not None:
             attempts.append(("base", None, 1, "base"))
         for how, model, beams, version in attempts:
