@@ -28,12 +28,12 @@ class Scripted(GenerationEvaluator):
 
 
 def test_invalid_outputs_count_as_the_base_models_once_a_fallback_is_set():
+    # the fallback's similarity is kept with it: the served similarity is computed from it, not again
     targets = [Target([{"role": "user", "content": f"spec {i}"}], GOOD, "sql") for i in range(4)]
     ev = Scripted(targets, _tokenizer())
-    base = ev.evaluate([BASE] * 4)
+    base = ev.evaluate([BASE] * 4, as_fallback=True)
     assert base["validity"] == 1.0 and "replaced" not in base
-    ev.serve_fallback(*ev.last)
-    assert ev.last == ([BASE] * 4, [True] * 4)
+    assert [(o, v) for o, _, v in ev.fallback] == [(BASE, True)] * 4
     tuned = ev.evaluate([GOOD, GOOD, GOOD, NEAR_BROKEN])
     assert tuned["replaced"] == 1 and tuned["rawValidity"] == 0.75 and tuned["validity"] == 1.0
     # the invalid output is scored as the base's text, which is further from the user's

@@ -75,12 +75,11 @@ class Background:
         if decision is None:
             return
         from ..training.jobs import start_run
-        from .training import relay
+        from .training import relay, run_settings
 
         home = str(ls.capture.store.home)
         run_id = await loop.run_in_executor(
-            ls.thread_pool, lambda: start_run(home, method="auto", base_model=ls.settings.training_base_model, settings={"threads": ls.settings.training_threads,
-                                                                    "retry_invalid": ls.settings.generation_retry_invalid})
+            ls.thread_pool, lambda: start_run(home, method="auto", base_model=ls.settings.training_base_model, settings=run_settings(ls.settings))
         )
         self.auto_run = run_id
         ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, f"Editloop: training on {decision} new events (editloop.training.auto); run {run_id}"))

@@ -79,6 +79,12 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
             ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"{run_id}: {_progress_message(event)}", percentage=pct, cancellable=True))
 
 
+def run_settings(settings) -> dict[str, Any]:
+    """The TrainConfig fields every run takes from the server's settings (one name per setting:
+    ``editloop.training.threads`` -> ``threads``, ``editloop.generation.retryInvalid`` -> ``retry_invalid``)."""
+    return {"threads": settings.training_threads, "retry_invalid": settings.generation_retry_invalid}
+
+
 def register(server: "EditloopServer") -> None:
     @server.command("editloop.train")
     @lsp_errors
@@ -92,7 +98,7 @@ def register(server: "EditloopServer") -> None:
         search = get(a, "search", int, required=False, default=0)
         home = str(ls.capture.store.home)
         # TrainConfig fields for this run (epochs, curation overrides ...); start_run validates them
-        settings = {"threads": ls.settings.training_threads, "retry_invalid": ls.settings.generation_retry_invalid, **get(a, "settings", dict, required=False, default={})}
+        settings = {**run_settings(ls.settings), **get(a, "settings", dict, required=False, default={})}
         loop = asyncio.get_running_loop()
         run_id = await loop.run_in_executor(
             ls.thread_pool,

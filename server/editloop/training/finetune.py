@@ -348,9 +348,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
     curve = Curve()
     progress({"type": "status", "message": "measuring the base model", "percentage": 1})
-    base_metrics = evaluator.evaluate(model)
-    if config.retry_invalid:  # measure what generation serves: an invalid output is retried, at worst by the base
-        evaluator.serve_fallback(*evaluator.last)
+    # retry_invalid: measure what generation serves (an invalid output is retried, at worst by the base)
+    base_metrics = evaluator.evaluate(model, as_fallback=config.retry_invalid)
     curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
               valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
     token_ids = target_token_ids(tokenizer, data)

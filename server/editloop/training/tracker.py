@@ -60,10 +60,10 @@ def _is_valid(result: Any) -> bool | None:
 class GenerationEvaluator:
     """Greedy generation on validation prompts; similarity to the kept text and validity.
 
-    With a ``fallback`` (:meth:`serve_fallback`: the base model's outputs for the same prompts) the
-    metrics are those of what generation would serve with ``editloop.generation.retryInvalid``: an
-    output the validator rejects counts as the fallback's (the last step of that retry, so a lower
-    bound of what is served). Checkpoint selection and promotion then weigh a model's invalid
+    Once a model was evaluated with ``as_fallback=True`` (the base model, first in a run) the metrics
+    are those of what generation would serve with ``editloop.generation.retryInvalid``: an output the
+    validator rejects counts as that model's output for the prompt (the last step of the retry, so a
+    lower bound of what is served). Checkpoint selection and promotion then weigh a model's invalid
     outputs by what they cost the user, not lexicographically; ``rawSimilarity``/``rawValidity``
     keep the model's own figures."""
 
@@ -74,12 +74,8 @@ class GenerationEvaluator:
         self.max_new_tokens = max(8, min(max_new_tokens, int(longest * 1.3) + 8))
         self.batch_size = batch_size
         self.validate = _validator()
-        self.fallback: tuple[list[str], list[bool | None]] | None = None
-        self.last: tuple[list[str], list[bool | None]] = ([], [])  # the last evaluation's outputs and verdicts
-
-    def serve_fallback(self, outputs: list[str], verdicts: list[bool | None]) -> None:
-        """From now on, score an invalid output as ``outputs[i]`` (with its verdict)."""
-        self.fallback = (list(outputs), list(verdicts))
+        # per validation prompt: the fallback's (output, similarity, verdict), once set (evaluate's as_fallback)
+        self.fallback: list[tuple[str, float, bool | None]] | None = None
 
     def generate(self, model) -> list[str]:
         from .greedy import generate_greedy
@@ -100,7 +96,9 @@ class GenerationEvaluator:
                 verdicts.append(None)
         return verdicts
 
-    def evaluate(self, model) -> dict[str, Any]:
+    def evaluate(self, model, *, as_fallback: bool = False) -> dict[str, Any]:
+        """Generation metrics of ``model``; ``as_fallback``: its outputs stand in for every later
+        model's invalid ones (see the class docstring)."""
         from rapidfuzz.distance import Levenshtein
 
         def mean(xs: list[float]) -> float:
@@ -112,17 +110,16 @@ class GenerationEvaluator:
 
         outputs = self.generate(model)
         verdicts = self._verdicts(outputs)
-        self.last = (outputs, verdicts)
+        sims = [Levenshtein.normalized_similarity(o, t.text.strip()) for o, t in zip(outputs, self.targets)]
         metrics: dict[str, Any] = {}
         if self.fallback is not None:
             swap = [v is False for v in verdicts]
-            metrics["rawSimilarity"] = mean([Levenshtein.normalized_similarity(o, t.text.strip())
-                                             for o, t in zip(outputs, self.targets)])
-            metrics["rawValidity"] = validity(verdicts)
-            metrics["replaced"] = sum(swap)
-            outputs = [f if s else o for o, f, s in zip(outputs, self.fallback[0], swap)]
-            verdicts = [f if s else v for v, f, s in zip(verdicts, self.fallback[1], swap)]
-        sims = [Levenshtein.normalized_similarity(o, t.text.strip()) for o, t in zip(outputs, self.targets)]
+            metrics.update(rawSimilarity=mean(sims), rawValidity=validity(verdicts), replaced=sum(swap))
+            for i, (o, sim, v) in enumerate(self.fallback):
+                if swap[i]:
+                    outputs[i], sims[i], verdicts[i] = o, sim, v
+        if as_fallback:
+            self.fallback = list(zip(outputs, sims, verdicts))
         metrics.update({"similarity": mean(sims), "n": len(sims), "validity": validity(verdicts)})
         types = sorted({t.artifact_type or "" for t in self.targets})
         if len(types) > 1:  # a run on several artifact types: each must improve, not just the mean
