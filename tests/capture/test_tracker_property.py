@@ -101,3 +101,102 @@ def test_document_replace_matches_string_splice(text: str, data):
         text = text[:s] + new + text[e:]
         assert doc.text == text
         assert doc.lines[-1] == "" or not doc.lines[-1].endswith(("\n", "\r"))
+
+
+# -- Whole-document changes (LSP: a change without a range) move regions like ranged ones -----------
+from editloop.capture.clock import ManualClock  # noqa: E402
+from editloop.capture.service import CaptureService  # noqa: E402
+from editloop.capture.textdiff import text_edits  # noqa: E402
+from editloop.settings import Settings  # noqa: E402
+from editloop.store import Store  # noqa: E402
+
+_STORE: list[Store] = []
+
+
+def _store(tmp_path_factory) -> Store:
+    if not _STORE:
+        _STORE.append(Store.open(tmp_path_factory.mktemp("prop") / "feedback.db", redact_secrets=False))
+    return _STORE[0]
+
+
+def _client(text: str, off: int) -> tuple[int, int]:
+    doc = Document("t", text)
+    return doc.to_client(offset_to_pos(text, off))
+
+
+def test_whole_document_changes_match_ranged_changes(tmp_path_factory):
+    store = _store(tmp_path_factory)
+    counter = iter(range(10**9))
+
+    @settings(max_examples=300, deadline=None)
+    @given(initial=texts.filter(lambda t: len(t) >= 2), data=st.data())
+    def check(initial: str, data) -> None:
+        text = initial
+        a = data.draw(st.integers(0, len(text) - 1))
+        b = data.draw(st.integers(a + 1, len(text)))
+        if not (crlf_safe(text, a) and crlf_safe(text, b)):
+            return
+        uri = f"file:///p/{next(counter)}.txt"
+        ranged = CaptureService(store, Settings(exclude=()), clock=ManualClock())
+        full = CaptureService(store, Settings(exclude=()), clock=ManualClock())
+        ids = []
+        for svc in (ranged, full):
+            svc.open(uri, text)
+            ids.append(svc.track(uri, (*_client(text, a), *_client(text, b)), artifact_type="code")["id"])
+        for _ in range(data.draw(st.integers(1, 6))):
+            s = data.draw(st.integers(0, len(text)))
+            e = data.draw(st.integers(s, len(text)))
+            new = data.draw(texts)
+            if not (crlf_safe(text, s) and crlf_safe(text, e)):
+                continue
+            candidate = text[:s] + new + text[e:]
+            if "\r" in text or "\r" in new:  # line-break gluing is covered by the ranged test above
+                continue
+            na, nb = naive_move(a, b, s, e, len(new))
+            if na == nb:  # a deleted region is an implicit reject: covered elsewhere
+                break
+            canonical = text_edits(text, candidate) == ([(s, e, new)] if (s, e, new) != (s, s, "") else [])
+            ranged.change(uri, [((*_client(text, s), *_client(text, e)), new)])
+            full.change(uri, [(None, candidate)])
+            text = candidate
+            assert ranged.docs[uri].text == full.docs[uri].text == text
+            got = full.current_text(ids[1])
+            assert got is not None and got in text
+            if not canonical:
+                break  # the diff placed an ambiguous edit elsewhere: same text, another (valid) alignment
+            a, b = na, nb
+            assert ranged.current_text(ids[0]) == text[a:b]
+            assert got == text[a:b]
+
+    check()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["alpha\n", "beta\n", "gamma\n", "delta\n", "x = 1\n"]), min_size=6, max_size=20),
+    data=st.data(),
+)
+def test_text_edits_reproduce_the_new_text_with_separate_blocks(lines, data):
+    old = "".join(lines)
+    new_lines = list(lines)
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(new_lines) - 1))
+        op = data.draw(st.sampled_from(["edit", "insert", "delete"]))
+        if op == "edit":
+            new_lines[i] = new_lines[i].rstrip("\n") + "!\n"
+        elif op == "insert":
+            new_lines.insert(i, "new line\n")
+        elif len(new_lines) > 1:
+            del new_lines[i]
+    new = "".join(new_lines)
+    edits = text_edits(old, new)
+    out, last = [], 0
+    for s, e, t in edits:
+        assert last <= s <= e
+        out += [old[last:s], t]
+        last = e
+    assert "".join(out) + old[last:] == new
+    # Each edit is trimmed: it never starts or ends with an unchanged character of a replacement.
+    for s, e, t in edits:
+        if s < e and t:
+            assert old[s] != t[0] or old[e - 1] != t[-1]

@@ -14,6 +14,17 @@ from typing import NamedTuple
 from ..errors import InvalidArgument
 
 _BREAK = re.compile(r"\r\n|\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Lone UTF-16 surrogates (valid JSON, not valid Unicode) become U+FFFD.
+
+    Both are one UTF-16 code unit and one code point, so client positions are unchanged; SQLite,
+    UTF-8 files and JSON encoders refuse surrogates, so nothing downstream ever sees one."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class Pos(NamedTuple):
@@ -78,7 +89,7 @@ class Document:
 
     def __init__(self, uri: str, text: str, *, version: int = 0, language_id: str = "", encoding: str = "utf-16") -> None:
         self.uri = uri
-        self.lines = split_lines(text)
+        self.lines = split_lines(clean_text(text))
         self.version = version
         self.language_id = language_id
         self.encoding = encoding
@@ -123,6 +134,7 @@ class Document:
     # -- edits -------------------------------------------------------------------------------
     def replace(self, start: Pos, end: Pos, text: str) -> None:
         """Replace the text between two code point positions (start <= end)."""
+        text = clean_text(text)
         first, last = start.line, end.line
         # A "\r" ending the previous line and a "\n" starting the new text form one break: re-split both.
         if first > 0 and text.startswith("\n") and start.character == 0 and self.lines[first - 1].endswith("\r"):

@@ -14,14 +14,17 @@ from typing import Any, Callable
 from ..errors import EditloopError, InvalidArgument, NotFound
 from ..settings import Settings
 from ..store import Store, parse_iso, utcnow_iso
-from .document import Document, Pos
+from .document import Document, Pos, clean_text
 from .exclude import is_excluded
 from .regions import inserted_end, move_range
+from .textdiff import text_edits
 
 log = logging.getLogger(__name__)
 
 # Text longer than this in one tracked region is refused (a whole-file paste is not "AI output").
 MAX_REGION_CHARS = 200_000
+# Pending regions one document may hold; more is a flood, not AI output a person reviews.
+MAX_REGIONS_PER_DOCUMENT = 1_000
 # Fuzzy re-anchoring accepts a match at or above this rapidfuzz partial ratio (0..100).
 REANCHOR_MIN_SCORE = 85.0
 
@@ -81,33 +84,32 @@ class CaptureService:
         return doc
 
     def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]], *, version: int | None = None) -> ChangeResult:
-        """Apply content changes in order. Each is ``((l0, c0, l1, c1), text)`` or ``(None, text)`` for a full sync."""
+        """Apply content changes in order. Each is ``((l0, c0, l1, c1), text)`` or ``(None, text)``.
+
+        A change without a range replaces the whole document (LSP allows it under incremental
+        sync): it is diffed against the current text into ranged edits, so regions move exactly
+        as they would had the client sent the ranges (``textdiff.py``)."""
         doc = self.document(uri)
         result = ChangeResult()
         ids = self.by_uri.get(uri, [])
         for rng, text in changes:
+            text = clean_text(text)
             if rng is None:
-                s, e = Pos(0, 0), doc.end()
-            else:
-                s = doc.to_pos(rng[0], rng[1], strict=False)
-                e = doc.to_pos(rng[2], rng[3], strict=False)
-                if e < s:
-                    s, e = e, s
-            E = inserted_end(s, text)
-            doc.replace(s, e, text)
-            if rng is None:  # a full sync: re-find the regions instead of collapsing them
-                self._reanchor(doc, in_memory=True)
-                result.changed_uris.add(uri)
-                continue
-            for rid in ids:
-                t = self.regions[rid]
-                if t.end < s:
-                    continue
-                old = (t.start, t.end)
-                t.start, t.end = move_range(t.start, t.end, s, e, E)
-                if (t.start, t.end) != old:
+                old = doc.text
+                starts = _line_starts(doc)
+                for s_off, e_off, piece in reversed(text_edits(old, text)):  # later edits first: offsets stay valid
+                    self._apply(doc, ids, _offset_to_pos(starts, s_off), _offset_to_pos(starts, e_off), piece, result)
+                if doc.text != text:  # a line-break subtlety the edits missed: never keep a wrong copy
+                    log.warning("full-document change of %s did not reproduce the text; re-anchoring", uri)
+                    doc.lines = Document(uri, text).lines
+                    self._reanchor(doc, in_memory=True)
                     result.changed_uris.add(uri)
-                    self._dirty.add(rid)
+                continue
+            s = doc.to_pos(rng[0], rng[1], strict=False)
+            e = doc.to_pos(rng[2], rng[3], strict=False)
+            if e < s:
+                s, e = e, s
+            self._apply(doc, ids, s, e, text, result)
         if version is not None:
             doc.version = version
         # Regions whose text is all gone are implicit rejects.
@@ -119,6 +121,22 @@ class CaptureService:
                     result.events.append(ev)
                 result.changed_uris.add(uri)
         return result
+
+    def _apply(self, doc: Document, ids: list[str], s: Pos, e: Pos, text: str, result: ChangeResult) -> None:
+        """Replace ``[s, e)`` with ``text`` and move the document's regions (code point positions)."""
+        E = inserted_end(s, text)
+        doc.replace(s, e, text)
+        for rid in ids:
+            t = self.regions[rid]
+            if t.end < s:
+                continue
+            old = (t.start, t.end)
+            t.start, t.end = move_range(t.start, t.end, s, e, E)
+            if (t.start, t.end) != old:
+                result.changed_uris.add(doc.uri)
+                self._dirty.add(rid)
+            elif t.end >= s:
+                self._dirty.add(rid)  # its text may have changed in place
 
     def close(self, uri: str) -> ChangeResult:
         """Closing a document resolves its pending regions with their current text."""
@@ -151,7 +169,12 @@ class CaptureService:
     ) -> dict[str, Any]:
         if is_excluded(uri, self.settings.exclude):
             raise EditloopError(f"{uri} matches editloop.exclude: it is never captured")
+        prompt, model = clean_text(prompt or ""), clean_text(model or "")
         doc = self.document(uri)
+        if len(self.by_uri.get(uri, ())) >= MAX_REGIONS_PER_DOCUMENT:
+            raise EditloopError(
+                f"{uri} already has {MAX_REGIONS_PER_DOCUMENT:,} pending AI regions: accept or reject some before tracking more"
+            )
         start = doc.to_pos(rng[0], rng[1])
         end = doc.to_pos(rng[2], rng[3])
         if end < start:

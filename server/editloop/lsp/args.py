@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from pygls.exceptions import JsonRpcException
 
+from ..capture.document import clean_text
 from ..errors import EditloopError, InvalidArgument
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,20 @@ def one_object(args: tuple[Any, ...], command: str) -> dict[str, Any]:
         return {}
     if len(args) != 1 or not isinstance(args[0], dict):
         raise InvalidArgument(f"{command} takes one object argument")
-    return args[0]
+    return _clean(args[0])
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    """Lone surrogates in any string argument become U+FFFD (see ``capture.document.clean_text``)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if depth > 32:
+        raise InvalidArgument("arguments are nested too deeply")
+    if isinstance(value, dict):
+        return {clean_text(k) if isinstance(k, str) else k: _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value
 
 
 def get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], *, required: bool = True, default: Any = None) -> Any:

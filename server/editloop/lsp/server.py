@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # How often pending region positions are saved for re-anchoring after a crash (seconds).
 FLUSH_INTERVAL = 5.0
+# ``editloop/regions`` notifications of one document are coalesced over this many seconds.
+REGIONS_COALESCE = 0.05
 
 
 class EditloopServer(LanguageServer):
@@ -37,6 +39,7 @@ class EditloopServer(LanguageServer):
         self.clock = ManualClock() if manual_clock else SystemClock()
         self._capture: CaptureService | None = None
         self._capture_error: str | None = None
+        self._capture_error_shown: str | None = None
         self.encoding = "utf-16"
         self.client_name = ""
         self._timer: asyncio.Task[None] | None = None
@@ -46,6 +49,8 @@ class EditloopServer(LanguageServer):
         self.diagnostics = Diagnostics(self)
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
         self._commits: list[asyncio.Future[Any]] = []
+        self._region_uris: set[str] = set()
+        self._region_flush: asyncio.TimerHandle | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -55,32 +60,73 @@ class EditloopServer(LanguageServer):
         return self._capture
 
     def configure(self, raw: dict[str, Any] | None) -> None:
-        """Apply ``editloop.*`` settings (from initializationOptions or didChangeConfiguration)."""
-        from ..store import Store
+        """Apply ``editloop.*`` settings (from initializationOptions or didChangeConfiguration).
 
-        new = parse_settings(raw, self.settings)
-        reopen = self._capture is None or new.data_dir != self.settings.data_dir
-        self.settings = new
-        if reopen:
-            try:
-                store = Store.open(home_setting=new.data_dir, redact_secrets=new.redact_secrets)
-            except EditloopError as exc:
-                self._capture_error = f"Editloop cannot store feedback: {exc}"
-                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, self._capture_error))
-                return
-            old = self._capture
-            self._capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
-            self._capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
-            self._capture_error = None
-            if old is not None:
-                for uri, doc in old.docs.items():
-                    self._capture.open(uri, doc.text, version=doc.version, language_id=doc.language_id, encoding=doc.encoding)
-                old.flush_positions()
-                old.store.close()
-        else:
-            self._capture.settings = new
-            self._capture.store.redact_secrets = new.redact_secrets
+        A bad value never disables the rest: that setting keeps its default and one message says
+        which. A new data folder is opened before the old one is let go; regions being tracked
+        move with it (:func:`editloop.store.transfer.move_pending_regions`). If the new folder
+        cannot be used, the old one stays in use and the message names it."""
+        problems: list[str] = []
+        new = parse_settings(raw, self.settings, problems=problems)
+        if problems:
+            text = "Editloop: " + "; ".join(problems)
+            log.warning("%s", text)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Warning, text))
+        old = self._capture
+        if old is not None and new.data_dir == self.settings.data_dir:
+            self.settings = new
+            old.settings = new
+            old.store.redact_secrets = new.redact_secrets
+            self.poke_timer()
+            return
+        self._open_data_dir(new)
         self.poke_timer()
+
+    def _open_data_dir(self, new: Settings) -> None:
+        from ..store import Store
+        from ..store.transfer import move_pending_regions
+
+        old = self._capture
+        if old is not None:
+            self.commit_outbox()  # outcomes already recorded go to the folder they were recorded in
+        try:
+            store = Store.open(home_setting=new.data_dir, redact_secrets=new.redact_secrets)
+        except EditloopError as exc:
+            if old is None:
+                self.settings = new
+                self._capture_error = f"Editloop cannot store feedback: {exc}"
+            else:  # keep capturing where we were: nothing is lost, and the user is told where
+                self.settings = new.replace(data_dir=self.settings.data_dir)
+                old.settings = self.settings
+                self._capture_error = None
+                self._capture_error_shown = f"Editloop cannot use editloop.dataDir {new.data_dir!r}: {exc}. Feedback is still stored in {old.store.home}."
+            message = self._capture_error or self._capture_error_shown
+            log.error("%s", message)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, message))
+            return
+        self.settings = new
+        if old is not None and store.path == old.store.path:  # e.g. EDITLOOP_HOME wins over the setting
+            store.close()
+            old.settings = new
+            old.store.redact_secrets = new.redact_secrets
+            return
+        capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
+        capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
+        self._capture = capture
+        self._capture_error = None
+        if old is None:
+            return
+        old.flush_positions()
+        moved = move_pending_regions(old.store, store, list(old.regions))
+        for uri, doc in old.docs.items():
+            capture.open(uri, doc.text, version=doc.version, language_id=doc.language_id, encoding=doc.encoding)
+            capture.by_uri.setdefault(uri, [])
+        self._writer.submit(old.store.close)  # after the writes queued before it
+        text = f"Editloop now stores feedback in {store.home}" + (f" ({moved} tracked region{'s' if moved != 1 else ''} moved from {old.store.home})" if moved else "")
+        log.info("%s", text)
+        self.window_show_message(types.ShowMessageParams(types.MessageType.Info, text))
+        for uri in old.docs:
+            self.publish_uri(uri)
 
     def generator(self):
         """The generation backend (created on first use; never on the start-up path)."""
@@ -124,15 +170,33 @@ class EditloopServer(LanguageServer):
         if result.events or self._commits:
             self.background.note_event()
         for uri in sorted(result.changed_uris):
-            self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
-            self.diagnostics.schedule(uri)
+            self.notify_regions(uri)
         if result.events:
             self.poke_timer()
 
     def publish_uri(self, uri: str) -> None:
-        self.protocol.notify("editloop/regions", {"uri": uri, "regions": self.capture.region_views(uri)})
-        self.diagnostics.schedule(uri)
+        self.notify_regions(uri)
         self.poke_timer()
+
+    def notify_regions(self, uri: str) -> None:
+        """Queue ``editloop/regions`` for ``uri``: at most one per document every ``REGIONS_COALESCE`` s.
+
+        Each notification carries the document's whole region list, so sending one per change made
+        a flood of ``track`` calls quadratic (10,000 calls stalled a session)."""
+        self._region_uris.add(uri)
+        self.diagnostics.schedule(uri)
+        if self._region_flush is None:
+            self._region_flush = asyncio.get_running_loop().call_later(REGIONS_COALESCE, self.flush_regions)
+
+    def flush_regions(self) -> None:
+        self._region_flush = None
+        uris, self._region_uris = sorted(self._region_uris), set()
+        for uri in uris:
+            try:
+                views = self.capture.region_views(uri)
+            except EditloopError:
+                return
+            self.protocol.notify("editloop/regions", {"uri": uri, "regions": views})
 
     # -- survival checks ---------------------------------------------------------------------
     def recover_runs(self) -> None:
