@@ -47,7 +47,8 @@ class Server:
         self.notes: list[dict[str, Any]] = []
         self.next_id = 100
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self.p.stderr.read, daemon=True).start()  # drain logs
+        self.log: list[str] = []
+        threading.Thread(target=self._read_log, daemon=True).start()
         if raw_init is not None:
             self.send(raw_init)
             self.wait_for(lambda m: m.get("id") == 1, 60)
@@ -61,6 +62,10 @@ class Server:
                 self.inbox.put(_read_message(self.p.stdout))
         except Exception:  # noqa: BLE001 - the server closed its output
             return
+
+    def _read_log(self) -> None:
+        for line in self.p.stderr:
+            self.log.append(line.decode("utf-8", "replace"))
 
     def send(self, obj: dict[str, Any] | bytes) -> None:
         self.p.stdin.write(obj if isinstance(obj, bytes) else _frame(obj))
@@ -287,3 +292,14 @@ def test_track_flood_is_bounded(server):
     assert sent_regions < 200 * 1000  # coalesced: far below the 10,000 x 1,000 of one list per call
     assert "result" in server.cmd("editloop.stats", {}, timeout=30)
     assert _rss_mb(server.p.pid) < rss0 + 100
+
+
+# -- Issue 17, item 5: expected errors are one log line, not a traceback --------------------------------
+def test_expected_errors_log_one_line(server):
+    out = server.cmd("editloop.accept", {"regionId": "r-no-such-region"})
+    assert "unknown region" in out["error"]["message"]
+    server.cmd("editloop.stats", {})
+    time.sleep(0.5)  # the log line is written before the answer; give the reader thread a moment
+    text = "".join(server.log)
+    assert "request failed: unknown region 'r-no-such-region'" in text, text[-2000:]
+    assert "Traceback" not in text, text[-2000:]

@@ -20,6 +20,20 @@ REQUEST_FAILED = -32803
 class CommandError(JsonRpcException):
     CODE = REQUEST_FAILED
     MESSAGE = "Editloop command failed"
+    expected = False  # True for errors a user caused (an EditloopError): logged as one line
+
+
+class ExpectedErrorsOneLine(logging.Filter):
+    """pygls logs every failed request with a traceback; an expected one (an unknown region, an
+    unreachable endpoint, a run already in progress) becomes one line. Real bugs keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, CommandError) and exc.expected:
+            record.msg, record.args = "request failed: %s", (exc.message,)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 def one_object(args: tuple[Any, ...], command: str) -> dict[str, Any]:
@@ -92,7 +106,9 @@ def lsp_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return exc
         if isinstance(exc, EditloopError):
             code = INVALID_PARAMS if exc.code == "invalid_argument" else REQUEST_FAILED
-            return CommandError(message=exc.message, code=code)
+            err = CommandError(message=exc.message, code=code)
+            err.expected = True
+            return err
         log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
         return CommandError(message=f"internal error: {type(exc).__name__}: {exc}")
 

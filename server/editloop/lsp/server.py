@@ -273,4 +273,7 @@ def serve(*, manual_clock: bool = False) -> None:
     # stderr only (stdout carries LSP). pygls logs every message at INFO: keep it at WARNING.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("editloop").setLevel(os.environ.get("EDITLOOP_LOG_LEVEL", "INFO").upper())
+    from .args import ExpectedErrorsOneLine
+
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(ExpectedErrorsOneLine())
     create_server(manual_clock=manual_clock).start_io()
