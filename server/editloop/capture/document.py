@@ -98,6 +98,10 @@ class Document:
     def text(self) -> str:
         return "".join(self.lines)
 
+    def head(self, lines: int = 400) -> str:
+        """The first lines of the text (what artifact-type inference looks at)."""
+        return "".join(self.lines[:lines])
+
     def __len__(self) -> int:
         return sum(len(line) for line in self.lines)
 

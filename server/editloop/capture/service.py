@@ -206,6 +206,14 @@ class CaptureService:
         self._add(Tracked(row["id"], uri, start, end, row["original"], parse_iso(row["created_at"])))
         return row
 
+    def text_at(self, uri: str, rng: tuple[int, int, int, int]) -> str:
+        """The text of a client range of an open document ("" when it is not open or out of range)."""
+        doc = self.docs.get(uri)
+        if doc is None:
+            return ""
+        s, e = doc.to_pos(rng[0], rng[1], strict=False), doc.to_pos(rng[2], rng[3], strict=False)
+        return doc.slice(min(s, e), max(s, e))
+
     def record_dismissed(self, *, uri: str, text: str, prompt: str, model: str, model_version: str | None, artifact_type: str) -> None:
         """A suggestion that was shown and not taken: an implicit reject (queued like any outcome)."""
         if is_excluded(uri, self.settings.exclude):

@@ -41,20 +41,25 @@ def register(server: "EditloopServer") -> None:
     @server.command("editloop.track")
     @lsp_errors
     def track(ls, *args: Any) -> dict[str, Any]:
+        from ..signals import artifacts
+
         a = one_object(args, "editloop.track")
         uri = get(a, "uri", str)
+        rng = get_range(a)
+        name = get(a, "artifactType", str)
+        text = ls.capture.text_at(uri, rng) if artifacts.canonical(name) == "mermaid" else ""
         row = ls.capture.track(
             uri,
-            get_range(a),
+            rng,
             prompt=get(a, "prompt", str, required=False, default=""),
             model=get(a, "model", str, required=False, default=""),
-            artifact_type=get(a, "artifactType", str),
+            artifact_type=artifacts.canonical(name, text),
             language=get(a, "language", str, required=False),
             workspace=_workspace_of(ls, uri),
             model_version=get(a, "modelVersion", str, required=False),
         )
         ls.publish_uri(uri)
-        return {"regionId": row["id"]}
+        return {"regionId": row["id"], "artifactType": row["artifact_type"]}
 
     async def resolve(ls, name: str, args: tuple[Any, ...], *, rejected: bool) -> dict[str, Any]:
         rid = get(one_object(args, name), "regionId", str)
@@ -154,7 +159,10 @@ def register_generation(server: "EditloopServer") -> None:
         prompt = get(a, "prompt", str)
         cap = ls.capture
         doc = cap.document(uri)
-        artifact_type = get(a, "artifactType", str, required=False) or guess_artifact_type(doc.language_id, uri)
+        from ..signals import artifacts
+
+        given = get(a, "artifactType", str, required=False)
+        artifact_type = artifacts.canonical(given) if given else artifacts.infer(doc.head(), doc.language_id, uri)
         doc.to_pos(line, character)  # validates the position before any work
         loop = asyncio.get_running_loop()
         gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, language=doc.language_id))
@@ -175,20 +183,3 @@ def register_generation(server: "EditloopServer") -> None:
         row = cap.track(uri, rng, prompt=prompt, model=gen.model, model_version=gen.model_version, artifact_type=artifact_type, workspace=_workspace_of(ls, uri))
         ls.publish_uri(uri)
         return {"regionId": row["id"], "text": text, "model": gen.model, "modelVersion": gen.model_version, "retry": gen.retry}
-
-
-ARTIFACT_BY_LANGUAGE = {
-    "mermaid": "mermaid",
-    "sql": "sql",
-    "python": "python",
-    "typescript": "typescript",
-    "javascript": "javascript",
-    "typescriptreact": "typescript",
-    "javascriptreact": "javascript",
-}
-
-
-def guess_artifact_type(language_id: str, uri: str) -> str:
-    if uri.endswith((".mmd", ".mermaid")):
-        return "mermaid"
-    return ARTIFACT_BY_LANGUAGE.get(language_id, "code")

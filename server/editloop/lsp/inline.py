@@ -41,7 +41,7 @@ def register(server: "EditloopServer") -> None:
     async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
         if ls._capture is None or not ls.settings.generation_inline:
             return None
-        from .commands import guess_artifact_type
+        from ..signals import artifacts
 
         cap = ls.capture
         uri = params.text_document.uri
@@ -56,7 +56,7 @@ def register(server: "EditloopServer") -> None:
         prompt = doc.slice(Pos(first, 0), pos)
         if not prompt.strip():
             return None
-        artifact_type = guess_artifact_type(doc.language_id, uri)
+        artifact_type = artifacts.infer(doc.head(), doc.language_id, uri)
         loop = asyncio.get_running_loop()
         gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS,
                                                                                     retry_invalid=False))
