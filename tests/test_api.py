@@ -19,6 +19,9 @@ def test_api_records_generation_and_outcomes_like_the_server(tmp_path):
     s = el.stats()
     assert s["counts"] == {"accept": 1, "edit": 1, "reject": 1}
     assert s["byArtifactType"]["sql"]["acceptRate"] == 1.0
+    # One edit, one unchanged accept, one reject: two of three outputs were kept, one unchanged.
+    assert (s["keptRate"], s["unchangedRate"]) == (round(2 / 3, 4), round(1 / 3, 4))
+    assert s["byArtifactType"]["mermaid-erd"]["keptRate"] == 1.0 and s["byArtifactType"]["mermaid-erd"]["acceptRate"] == 0.0
     with pytest.raises(EditloopError, match="already"):
         el.record_outcome(a, final="x")
     # The same database the server and the CLI read.

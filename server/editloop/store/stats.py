@@ -55,6 +55,7 @@ def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: in
     for e in by_type.values():
         e["total"] = e["accept"] + e["edit"] + e["reject"]
         e["acceptRate"] = _rate(e["accept"], e["total"])
+        e["keptRate"] = _rate(e["accept"] + e["edit"], e["total"])
     total = sum(counts.values())
     conn = db.conn
     pend_where, pend_args = ("AND artifact_type = ?", [artifact_type]) if artifact_type else ("", [])
@@ -77,7 +78,11 @@ def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: in
         "byArtifactType": by_type,
         "byModel": by_model,
         "modelComparison": model_comparison(by_model),
+        # acceptRate: kept unchanged; keptRate: kept with or without edits (what "accepted" means
+        # to a user who fixed the output and clicked Accept). Both shown, named apart.
         "acceptRate": _rate(counts["accept"], total),
+        "unchangedRate": _rate(counts["accept"], total),
+        "keptRate": _rate(counts["accept"] + counts["edit"], total),
         "meanSimilarity": _round(tot["sim"] / total) if total else None,
         "meanReward": _round(tot["reward"] / total) if total else None,
         "meanValidation": _round(tot["val"] / tot["nval"], 2) if tot["nval"] else None,
@@ -91,6 +96,7 @@ def stats(db: Any, *, artifact_type: str | None = None, days: int = 90, runs: in
                 "edit": d["edit"],
                 "reject": d["reject"],
                 "acceptRate": _rate(d["accept"], d["events"]),
+                "keptRate": _rate(d["accept"] + d["edit"], d["events"]),
                 "meanSimilarity": _round(d["sim"] / d["events"]),
                 "meanEditDistance": _round(d["dist"] / d["ndist"], 1) if d["ndist"] else None,
             }
