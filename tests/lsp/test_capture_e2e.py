@@ -183,7 +183,7 @@ async def test_forget_uri_removes_rows(client: LanguageClient, home):
 async def test_code_lenses_and_hover_on_pending_regions(client: LanguageClient, home):
     uri = "file:///tmp/lens.mmd"
     open_doc(client, uri, "x\n" + ERD)
-    rid = (await cmd(client, "editloop.track", {"uri": uri, "range": rng(1, 0, 3, 39), "prompt": "shop", "model": "m1", "artifactType": "mermaid-erd"}))["regionId"]
+    rid = (await cmd(client, "editloop.track", {"uri": uri, "range": rng(1, 0, 3, 39), "prompt": "shop", "model": "m1", "modelVersion": "20261203-140501-eb4e90", "artifactType": "mermaid-erd"}))["regionId"]
     lenses = await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))
     assert [(lens.command.title, lens.command.command, list(lens.command.arguments)) for lens in lenses] == [
         ("Accept", "editloop.accept", [{"regionId": rid}]),
@@ -192,6 +192,7 @@ async def test_code_lenses_and_hover_on_pending_regions(client: LanguageClient, 
     assert lenses[0].range.start.line == 1
     hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(2, 5)))
     assert "m1" in hover.contents.value and "100%" in hover.contents.value
+    assert "written by `m1` (run of 12-03 14:05, …eb4e90)" in hover.contents.value  # which model wrote it
     assert await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0))) is None
     await cmd(client, "editloop.accept", {"regionId": rid})
     assert not await client.text_document_code_lens_async(types.CodeLensParams(types.TextDocumentIdentifier(uri)))

@@ -18,6 +18,20 @@ def _range(doc, start: Pos, end: Pos) -> types.Range:
     return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
+def written_by(model: str | None, version: str | None) -> str:
+    """A short readable name for what wrote a region: ``model `m` (run 12-03 14:05, …eb4e90)``."""
+    name = f"`{(model or 'an unknown model').replace('`', chr(39))}`"
+    if not version:
+        return name
+    if version == "base":
+        return f"{name} (the base model)"
+    parts = version.split("-")
+    if len(parts) == 3 and len(parts[0]) == 8 and len(parts[1]) == 6 and parts[0].isdigit():
+        d, t = parts[0], parts[1]
+        return f"{name} (run of {d[4:6]}-{d[6:8]} {t[:2]}:{t[2:4]}, …{parts[2]})"
+    return f"{name} ({version[:40]})"
+
+
 def register(server: "EditloopServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: "EditloopServer", params: types.CodeLensParams) -> list[types.CodeLens]:
@@ -59,7 +73,7 @@ def register(server: "EditloopServer") -> None:
                 if len(prompt) > 300:
                     prompt = prompt[:300] + "…"
                 text = (
-                    f"**Editloop** · {row['artifact_type']} · model `{row['model'] or 'unknown'}`\n\n"
+                    f"**Editloop** · {row['artifact_type']} · written by {written_by(row['model'], row.get('model_version'))}\n\n"
                     f"similarity to the original so far: **{sim:.0%}**\n\n"
                     + (f"prompt: `{prompt}`" if prompt else "")
                 )
