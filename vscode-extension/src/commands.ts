@@ -272,7 +272,21 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             if (target.scheme !== 'file') {
                 throw new Error('the server can only write to local files');
             }
-            const r = obj(await server.execute(ServerCommand.export, { format: format.label, path: target.fsPath }));
+            const arg = { format: format.label, path: target.fsPath };
+            let r: Obj;
+            try {
+                r = obj(await server.execute(ServerCommand.export, arg));
+            } catch (err) {
+                // The server replaces an existing file only when told to (overwrite: true).
+                if (!(err instanceof Error) || !err.message.includes('already exists')) {
+                    throw err;
+                }
+                const replace = await vscode.window.showWarningMessage(`${target.fsPath} already exists. Replace it?`, { modal: true }, 'Replace');
+                if (replace !== 'Replace') {
+                    return;
+                }
+                r = obj(await server.execute(ServerCommand.export, { ...arg, overwrite: true }));
+            }
             const rows = typeof r.rows === 'number' ? r.rows : 0;
             const choice = await vscode.window.showInformationMessage(`Editloop: exported ${rows} rows to ${target.fsPath}.`, 'Open');
             if (choice === 'Open') {

@@ -41,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const fetchStats = () => srv.execute(ServerCommand.stats, {});
     const panel = new StatsPanel(context.extensionUri, fetchStats, () => vscode.commands.executeCommand('editloop.train'));
     const serverStatus = new ServerStatusItem();
-    const statsBar = new StatsStatusBar(fetchStats);
+    const statsBar = new StatsStatusBar(fetchStats, () => ({ settings: srv.settingsInUse, trusted: vscode.workspace.isTrusted }));
 
     // CodeLenses and hovers come from the server when it offers them; otherwise from the region list.
     let lensProvider: vscode.Disposable | undefined;
@@ -88,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): void {
                 void panel.refresh();
             }
         }),
+        srv.onDidChangeSettings(() => statsBar.scheduleRefresh()),
         srv.onRegions((raw) => {
             const params = parseRegionsParams(raw);
             if (!params) {

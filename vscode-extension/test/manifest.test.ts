@@ -47,4 +47,11 @@ describe('package.json', () => {
         expect(pkg.contributes.viewsContainers.activitybar[0].id).toBe('editloop');
         expect(pkg.contributes.views.editloop[0]).toMatchObject({ type: 'webview', id: 'editloop.statsView' });
     });
+
+    it('gives the container a monochrome 24x24 icon that follows the theme colour', () => {
+        const svg = readFileSync(new URL(`../${pkg.contributes.viewsContainers.activitybar[0].icon}`, import.meta.url), 'utf8');
+        expect(svg).toContain('viewBox="0 0 24 24"');
+        expect(svg).toContain('stroke="currentColor"');
+        expect(svg).not.toMatch(/#[0-9a-f]{3,8}\b|rgb\(|<image|<text/i);
+    });
 });

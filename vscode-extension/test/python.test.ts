@@ -8,6 +8,7 @@ import {
     findInterpreter,
     FindDeps,
     isCompatibleVersion,
+    isInside,
     pipInstallCommandLine,
     ProcessResult,
     releaseOf,
@@ -60,6 +61,46 @@ describe('findInterpreter order', () => {
         expect(d.logs.filter((l) => l.includes('not found on PATH'))).toHaveLength(2);
         const w = deps({ platform: 'win32', which: async (n) => (n === 'py' ? 'C:\\py.exe' : undefined) });
         expect(await findInterpreter(w)).toEqual({ python: 'C:\\py.exe', source: 'path' });
+    });
+});
+
+describe('findInterpreter in an untrusted workspace', () => {
+    it('never runs an interpreter inside the workspace folder, from any source, and says why', async () => {
+        const d = deps({
+            setting: '/work/repo/.venv/bin/python',
+            pythonExtension: async () => '/work/repo/env/bin/python3',
+            which: async (n) => (n === 'python3' ? '/work/repo/bin/python3' : '/usr/bin/python'),
+            untrustedFolders: ['/work/repo'],
+        });
+        expect(await findInterpreter(d)).toEqual({ python: '/usr/bin/python', source: 'path' });
+        const refused = d.logs.filter((l) => l.includes('inside the untrusted workspace folder /work/repo'));
+        expect(refused).toHaveLength(3);
+        expect(refused[0]).toContain('/work/repo/.venv/bin/python');
+    });
+
+    it('still uses interpreters outside it, and everything once trusted', async () => {
+        const outside = deps({ pythonExtension: async () => '/home/u/.venvs/el/bin/python', untrustedFolders: ['/work/repo'] });
+        expect(await findInterpreter(outside)).toEqual({ python: '/home/u/.venvs/el/bin/python', source: 'python-extension' });
+        const trusted = deps({ setting: '/work/repo/.venv/bin/python', untrustedFolders: [] });
+        expect(await findInterpreter(trusted)).toEqual({ python: '/work/repo/.venv/bin/python', source: 'setting' });
+        const missing = deps({ setting: '/work/repo/.venv/bin/python', untrustedFolders: ['/work/repo'] });
+        expect(await findInterpreter(missing)).toBeUndefined();
+    });
+});
+
+describe('isInside', () => {
+    it('compares paths as written, per platform', () => {
+        expect(isInside('/work/repo/.venv/bin/python', '/work/repo', 'linux')).toBe(true);
+        expect(isInside('/work/repo/../repo/x/python', '/work/repo', 'linux')).toBe(true);
+        expect(isInside('/work/repo', '/work/repo/', 'linux')).toBe(true);
+        expect(isInside('/work/repo2/bin/python', '/work/repo', 'linux')).toBe(false);
+        expect(isInside('/work/python', '/work/repo', 'linux')).toBe(false);
+        expect(isInside('/work/repo/..venv/python', '/work/repo', 'linux')).toBe(true);
+        expect(isInside('/WORK/Repo/bin/python', '/work/repo', 'linux')).toBe(false);
+        expect(isInside('/WORK/Repo/bin/python', '/work/repo', 'darwin')).toBe(true);
+        expect(isInside('python3', '/work/repo', 'linux')).toBe(false);
+        expect(isInside('C:\\Work\\Repo\\.venv\\Scripts\\python.exe', 'c:\\work\\repo', 'win32')).toBe(true);
+        expect(isInside('D:\\py\\python.exe', 'c:\\work\\repo', 'win32')).toBe(false);
     });
 });
 

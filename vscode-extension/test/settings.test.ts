@@ -3,8 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { changedSettings, expandPath, needsRestart, readSettings, SETTINGS, toServerSettings } from '../src/common/settings';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const properties: Record<string, { default: unknown; description?: string; markdownDescription?: string }> =
-    pkg.contributes.configuration.properties;
+const properties: Record<
+    string,
+    { type: string; default: unknown; description?: string; markdownDescription?: string; enum?: string[]; enumDescriptions?: string[] }
+> = pkg.contributes.configuration.properties;
+
+/**
+ * The choices a description lists: two or more backticked words joined by commas, slashes or "or"
+ * ("`auto`, `openai` or `local`", "`off`/`on`"). Paths, globs and commands in backticks don't count.
+ */
+function listedChoices(description: string): string[] {
+    const list = /`[\w-]+`(?:\s*(?:,|\/|\bor\b|,\s*or\b)\s*`[\w-]+`)+/g;
+    return [...description.matchAll(list)].flatMap((m) => [...m[0].matchAll(/`([\w-]+)`/g)].map((w) => w[1]));
+}
 
 describe('settings table vs package.json', () => {
     const editorOnly = ['trace.server'];
@@ -21,6 +32,43 @@ describe('settings table vs package.json', () => {
         for (const [name, prop] of Object.entries(properties)) {
             expect((prop.markdownDescription ?? prop.description ?? '').length, name).toBeGreaterThan(20);
         }
+    });
+
+    it('makes every string setting with fixed choices an enum, each choice described', () => {
+        // Fixed choices: the description lists them, or the default is a keyword (`auto`, `off`), not a path or URL.
+        const keyword = /^[a-z][a-zA-Z]*$/;
+        const withChoices = Object.entries(properties).filter(
+            ([, p]) => p.type === 'string' && (listedChoices(p.markdownDescription ?? p.description ?? '').length >= 2 || keyword.test(String(p.default))),
+        );
+        expect(withChoices.map(([name]) => name).sort()).toEqual(['editloop.generation.backend', 'editloop.trace.server']);
+        for (const [name, p] of withChoices) {
+            expect(p.enum, name).toBeDefined();
+            expect(p.enum, name).toContain(p.default);
+            for (const choice of listedChoices(p.markdownDescription ?? p.description ?? '')) {
+                expect(p.enum, `${name}: ${choice}`).toContain(choice);
+            }
+        }
+        for (const [name, p] of Object.entries(properties).filter(([, p]) => p.enum)) {
+            expect(p.enumDescriptions?.length, name).toBe(p.enum!.length);
+            p.enumDescriptions!.forEach((d) => expect(d.length, name).toBeGreaterThan(10));
+        }
+    });
+
+    it('parses enum settings with the same choices package.json offers', () => {
+        for (const [name, spec] of Object.entries(SETTINGS)) {
+            const choices = (spec as { choices?: readonly unknown[] }).choices;
+            expect(choices, name).toEqual(properties[`editloop.${name}`].enum);
+        }
+        const { settings, problems } = readSettings((name) => (name === 'generation.backend' ? 'ollama' : undefined));
+        expect(settings['generation.backend']).toBe('auto');
+        expect(problems).toEqual(['editloop.generation.backend: invalid value "ollama", using "auto"']);
+    });
+
+    it('finds listed choices in descriptions, and not paths or commands', () => {
+        expect(listedChoices('Which backend: `auto`, `openai` (the endpoint) or `local`.')).toEqual(['auto', 'openai']);
+        expect(listedChoices('One of `auto`, `openai` or `local`.')).toEqual(['auto', 'openai', 'local']);
+        expect(listedChoices('`off`/`on`')).toEqual(['off', 'on']);
+        expect(listedChoices('Empty: `python3` on `PATH`. `~` and `${workspaceFolder}` are expanded.')).toEqual([]);
     });
 
     it('every default parses as valid', () => {

@@ -28,34 +28,67 @@ export interface FindDeps {
     which(name: string): Promise<string | undefined>;
     platform: NodeJS.Platform;
     log(message: string): void;
+    /**
+     * The workspace folders when the workspace is NOT trusted (else empty): an interpreter inside one
+     * of them (a checked-in `.venv`) is the workspace's code, and is never run in Restricted Mode.
+     */
+    untrustedFolders?: readonly string[];
+}
+
+/**
+ * True when the absolute path `file` is `folder` or lies under it, as written: symlinks are not
+ * followed, since a venv's `bin/python` links out of the venv yet loads the venv's site-packages.
+ * A bare command name (`python3`) is never inside a folder.
+ */
+export function isInside(file: string, folder: string, platform: NodeJS.Platform): boolean {
+    const p = platform === 'win32' ? path.win32 : path.posix;
+    if (!p.isAbsolute(file)) {
+        return false;
+    }
+    const fold = (s: string) => (platform === 'win32' || platform === 'darwin' ? s.toLowerCase() : s);
+    const rel = p.relative(fold(p.resolve(folder)), fold(p.resolve(file)));
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${p.sep}`) && !p.isAbsolute(rel));
 }
 
 /** The interpreter, in a fixed order: the setting, the Python extension's environment, PATH. */
 export async function findInterpreter(deps: FindDeps): Promise<Interpreter | undefined> {
-    if (deps.setting) {
+    const untrusted = (python: string) => {
+        const folder = deps.untrustedFolders?.find((f) => isInside(python, f, deps.platform));
+        if (folder !== undefined) {
+            deps.log(`Interpreter: not running ${python}: it is inside the untrusted workspace folder ${folder} (trust the folder to use it)`);
+        }
+        return folder !== undefined;
+    };
+    if (deps.setting && !untrusted(deps.setting)) {
         deps.log(`Interpreter: using editloop.python = ${deps.setting}`);
         return { python: deps.setting, source: 'setting' };
     }
-    deps.log('Interpreter: editloop.python is not set');
+    if (!deps.setting) {
+        deps.log('Interpreter: editloop.python is not set');
+    }
     let fromExtension: string | undefined;
     try {
         fromExtension = await deps.pythonExtension();
     } catch (err) {
         deps.log(`Interpreter: the Python extension failed to report an environment: ${String(err)}`);
     }
-    if (fromExtension) {
+    if (fromExtension && !untrusted(fromExtension)) {
         deps.log(`Interpreter: using the Python extension's active environment ${fromExtension}`);
         return { python: fromExtension, source: 'python-extension' };
     }
-    deps.log('Interpreter: no active environment from the Python extension (not installed, or none selected)');
+    if (!fromExtension) {
+        deps.log('Interpreter: no active environment from the Python extension (not installed, or none selected)');
+    }
     const names = deps.platform === 'win32' ? ['python', 'py'] : ['python3', 'python'];
     for (const name of names) {
         const found = await deps.which(name);
-        if (found) {
+        if (found && !untrusted(found)) {
             deps.log(`Interpreter: using ${name} on PATH: ${found}`);
             return { python: found, source: 'path' };
         }
-        deps.log(`Interpreter: ${name} not found on PATH`);
+        if (!found) {
+            deps.log(`Interpreter: ${name} not found on PATH`);
+        }
     }
     return undefined;
 }

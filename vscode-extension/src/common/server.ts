@@ -32,7 +32,17 @@ import {
     which,
 } from './python';
 import { activeInterpreter, onDidChangeInterpreter } from './pythonExtension';
-import { changedSettings, expandPath, needsRestart, readSettings, SECTION, Settings, toServerSettings } from './settings';
+import {
+    changedSettings,
+    ConfigurationLike,
+    expandPath,
+    needsRestart,
+    readSettings,
+    SECTION,
+    settingReader,
+    Settings,
+    toServerSettings,
+} from './settings';
 
 export type ServerState =
     | { kind: 'stopped'; detail: string }
@@ -50,9 +60,13 @@ export interface ServerHooks {
 const DOCUMENT_SELECTOR = [{ scheme: 'file' }, { scheme: 'untitled' }];
 const RESTART_DELAY_MS = 1000;
 
+/**
+ * The `editloop.*` settings in effect. In an untrusted workspace the restricted ones (package.json's
+ * restrictedConfigurations) come from the user only, whatever the workspace's files say.
+ */
 export function currentSettings(): Settings {
-    const config = vscode.workspace.getConfiguration(SECTION);
-    const { settings, problems } = readSettings((name) => config.get(name));
+    const config: ConfigurationLike = vscode.workspace.getConfiguration(SECTION);
+    const { settings, problems } = readSettings(settingReader(config, vscode.workspace.isTrusted));
     problems.forEach((p) => log().warn(p));
     return settings;
 }
@@ -66,6 +80,7 @@ export class EditloopServer implements vscode.Disposable {
     private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
     private readonly regionsEmitter = new vscode.EventEmitter<unknown>();
     private readonly runFinishedEmitter = new vscode.EventEmitter<unknown>();
+    private readonly settingsEmitter = new vscode.EventEmitter<Settings>();
     private readonly disposables: vscode.Disposable[] = [];
     private readonly restartSoon = debounce(() => void this.restart(), RESTART_DELAY_MS);
     private _state: ServerState = { kind: 'stopped', detail: 'Not started' };
@@ -75,17 +90,21 @@ export class EditloopServer implements vscode.Disposable {
     readonly onRegions = this.regionsEmitter.event;
     /** Raw `editloop/runFinished` params (parse with protocol.parseRunFinished). */
     readonly onRunFinished = this.runFinishedEmitter.event;
+    /** The settings in effect changed (a settings edit, or trust granted). */
+    readonly onDidChangeSettings = this.settingsEmitter.event;
 
     constructor(private readonly hooks: ServerHooks) {
         this.disposables.push(
             this.stateEmitter,
             this.regionsEmitter,
             this.runFinishedEmitter,
+            this.settingsEmitter,
             vscode.workspace.onDidChangeConfiguration((e) => {
                 if (e.affectsConfiguration(SECTION)) {
                     this.settingsChanged();
                 }
             }),
+            vscode.workspace.onDidGrantWorkspaceTrust(() => this.trustGranted()),
         );
         void onDidChangeInterpreter(() => {
             if (this.interpreter?.source !== 'setting') {
@@ -97,6 +116,11 @@ export class EditloopServer implements vscode.Disposable {
 
     get state(): ServerState {
         return this._state;
+    }
+
+    /** The settings in effect: those the server was given, or is about to be given on its restart. */
+    get settingsInUse(): Settings {
+        return this.settings;
     }
 
     private setState(state: ServerState): void {
@@ -133,12 +157,25 @@ export class EditloopServer implements vscode.Disposable {
         if (changed.length === 0) {
             return;
         }
+        this.settingsEmitter.fire(next);
         log().info(`Settings changed: ${changed.join(', ')}`);
         if (needsRestart(changed)) {
             this.restartSoon.schedule();
         } else {
             this.sendSettings();
         }
+    }
+
+    /**
+     * The user trusted the workspace: its values of the restricted settings now count, and an
+     * interpreter inside it may run, and the server may run in it. Re-read the settings and restart
+     * (debounced with the configuration change VS Code sends alongside).
+     */
+    private trustGranted(): void {
+        log().info('Workspace trusted: reading its settings and restarting the server');
+        this.settings = currentSettings();
+        this.settingsEmitter.fire(this.settings);
+        this.restartSoon.schedule();
     }
 
     private sendSettings(): void {
@@ -157,6 +194,7 @@ export class EditloopServer implements vscode.Disposable {
             which: (name) => which(name),
             platform: process.platform,
             log: (m) => log().info(m),
+            untrustedFolders: vscode.workspace.isTrusted ? [] : (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
         });
     }
 
@@ -166,7 +204,9 @@ export class EditloopServer implements vscode.Disposable {
         const interpreter = await this.resolveInterpreter();
         this.interpreter = interpreter;
         if (!interpreter) {
-            const detail = 'No Python interpreter found: set editloop.python, select one in the Python extension, or put python3 on PATH.';
+            const detail = vscode.workspace.isTrusted
+                ? 'No Python interpreter found: set editloop.python, select one in the Python extension, or put python3 on PATH.'
+                : 'No Python interpreter outside this untrusted folder: set editloop.python in your user settings, put python3 on PATH, or trust the folder.';
             this.setState({ kind: 'error', detail });
             void showError(detail, 'Open Settings').then((c) => c && openSettings('editloop.python'));
             return;
@@ -204,7 +244,7 @@ export class EditloopServer implements vscode.Disposable {
             command: python,
             args: serverArgs(),
             transport: TransportKind.stdio,
-            options: { env, cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
+            options: { env, cwd: serverCwd() },
         };
         const clientOptions: LanguageClientOptions = {
             documentSelector: DOCUMENT_SELECTOR,
@@ -324,6 +364,15 @@ export class EditloopServer implements vscode.Disposable {
         void this.stop();
         this.disposables.forEach((d) => d.dispose());
     }
+}
+
+/**
+ * The server's working folder: the first workspace folder when trusted; the home folder otherwise,
+ * since `python -m` puts its working folder first on sys.path, and a module there (an `editloop/`,
+ * a `json.py`) would be imported in place of the real one.
+ */
+function serverCwd(): string | undefined {
+    return vscode.workspace.isTrusted ? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath : os.homedir();
 }
 
 export function errorMessage(err: unknown): string {

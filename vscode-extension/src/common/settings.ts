@@ -6,12 +6,18 @@
 
 interface Spec<T> {
     readonly default: T;
+    /** The allowed values of a setting with fixed choices (package.json's `enum`). */
+    readonly choices?: readonly T[];
     /** The parsed value, or undefined when `value` has the wrong type or range. */
     parse(value: unknown): T | undefined;
 }
 
 function str(def: string): Spec<string> {
     return { default: def, parse: (v) => (typeof v === 'string' ? v.trim() : undefined) };
+}
+
+function oneOf<const C extends string>(def: C, choices: readonly C[]): Spec<C> {
+    return { default: def, choices, parse: (v) => (typeof v === 'string' && (choices as readonly string[]).includes(v.trim()) ? (v.trim() as C) : undefined) };
 }
 
 function bool(def: boolean): Spec<boolean> {
@@ -53,7 +59,7 @@ export const SETTINGS = {
     dataDir: str(''),
     'generation.endpoint': str('http://localhost:11434/v1'),
     'generation.model': str(''),
-    'generation.backend': str('auto'),
+    'generation.backend': oneOf('auto', ['auto', 'openai', 'local']),
     'generation.retrieval': int(0, 0, 20),
     'generation.inline': bool(false),
     'generation.retryInvalid': bool(true),
@@ -72,6 +78,68 @@ export type Settings = { -readonly [K in SettingName]: (typeof SETTINGS)[K]['def
 
 /** Settings whose change needs a new server process (a different interpreter or data folder). */
 export const RESTART_SETTINGS: readonly SettingName[] = ['python', 'dataDir'];
+
+/**
+ * Settings a folder's `.vscode/settings.json` may set only when the user trusts the folder: where
+ * the server's interpreter and data live, which files are never captured, what is fine-tuned, where
+ * prompts and document text are sent, and whether secrets are redacted. package.json lists the same
+ * names under `capabilities.untrustedWorkspaces.restrictedConfigurations` (settings.test.ts checks).
+ */
+export const RESTRICTED_SETTINGS: readonly SettingName[] = [
+    'python',
+    'dataDir',
+    'exclude',
+    'training.baseModel',
+    'generation.endpoint',
+    'redactSecrets',
+];
+
+/** The layers of one setting, as VS Code's `WorkspaceConfiguration.inspect()` returns them. */
+export interface Inspected {
+    defaultValue?: unknown;
+    globalValue?: unknown;
+    workspaceValue?: unknown;
+    workspaceFolderValue?: unknown;
+}
+
+/**
+ * The value Editloop uses for a restricted setting. Untrusted workspace: the user's value (else the
+ * default); the workspace and folder layers are never read, whatever VS Code passes. Trusted: the
+ * usual precedence (folder, workspace, user, default), except `exclude`, where a workspace's
+ * patterns are ADDED to the user's (or the default) list and can never remove one of them.
+ */
+export function restrictedValue(name: SettingName, inspected: Inspected | undefined, trusted: boolean): unknown {
+    if (!inspected) {
+        return undefined;
+    }
+    const user = inspected.globalValue ?? inspected.defaultValue;
+    if (!trusted) {
+        return user;
+    }
+    if (name === 'exclude') {
+        const layers = [user, inspected.workspaceValue, inspected.workspaceFolderValue].filter((v) => v !== undefined && v !== null);
+        const invalid = layers.find((v) => !Array.isArray(v));
+        if (invalid !== undefined) {
+            return invalid; // readSettings reports it and falls back to the default
+        }
+        return [...new Set((layers as unknown[][]).flat())];
+    }
+    return inspected.workspaceFolderValue ?? inspected.workspaceValue ?? user;
+}
+
+/** The part of VS Code's WorkspaceConfiguration that the reader uses. */
+export interface ConfigurationLike {
+    get(name: string): unknown;
+    inspect(name: string): Inspected | undefined;
+}
+
+/** A `get(name)` for readSettings: restricted settings through restrictedValue, the rest as VS Code resolves them. */
+export function settingReader(config: ConfigurationLike, trusted: boolean): (name: string) => unknown {
+    return (name) =>
+        (RESTRICTED_SETTINGS as readonly string[]).includes(name)
+            ? restrictedValue(name as SettingName, config.inspect(name), trusted)
+            : config.get(name);
+}
 
 export interface ReadResult {
     settings: Settings;

@@ -185,11 +185,21 @@ export function toStatsView(raw: unknown): StatsView {
     };
 }
 
-/** "3 pending · 72% accepted" for the status bar; acceptRate is 0..1. */
-export function statusText(stats: unknown): { pending: number; acceptRate: number | null } {
+/**
+ * "3 pending · 72% accepted" for the status bar; acceptRate is 0..1. dataDir: the folder the
+ * server actually uses (it reports it in `editloop.stats`), when it says.
+ */
+export function statusText(stats: unknown): { pending: number; acceptRate: number | null; dataDir?: string } {
     const s = obj(stats);
     const rate = num(s.acceptRate);
-    return { pending: count(s.pending), acceptRate: rate === null ? null : Math.min(1, Math.max(0, rate)) };
+    const out: { pending: number; acceptRate: number | null; dataDir?: string } = {
+        pending: count(s.pending),
+        acceptRate: rate === null ? null : Math.min(1, Math.max(0, rate)),
+    };
+    if (typeof s.dataDir === 'string' && s.dataDir.trim()) {
+        out.dataDir = s.dataDir.slice(0, 1000);
+    }
+    return out;
 }
 
 export function percent(rate: number | null): string {

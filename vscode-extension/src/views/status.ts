@@ -4,8 +4,36 @@
  */
 import * as vscode from 'vscode';
 import { debounce } from '../common/debounce';
+import { describeGeneration, generationTarget } from '../common/endpoint';
 import { ServerState } from '../common/server';
+import { RESTRICTED_SETTINGS, SECTION, Settings } from '../common/settings';
 import { percent, statusText } from '../common/statsModel';
+
+/** What the tooltip says besides the stats: the settings in use and whether the workspace is trusted. */
+export interface StatusContext {
+    settings: Settings;
+    trusted: boolean;
+}
+
+/**
+ * The stats item's tooltip (plain text, one fact a line): pending regions and accept rate, where
+ * generation sends text (this machine or another host), the data folder, and Restricted Mode.
+ */
+export function statsTooltip(stats: ReturnType<typeof statusText>, context: StatusContext): string {
+    const { pending, acceptRate } = stats;
+    const dataDir = stats.dataDir ?? (context.settings.dataDir || undefined);
+    const lines = [
+        `Editloop: ${pending} AI region${pending === 1 ? '' : 's'} awaiting an outcome; accept rate ${percent(acceptRate)}.`,
+        describeGeneration(generationTarget(context.settings)),
+        `Data folder: ${dataDir ?? "the server's default (EDITLOOP_HOME or the user data folder)"}`,
+    ];
+    if (!context.trusted) {
+        const names = RESTRICTED_SETTINGS.map((n) => `${SECTION}.${n}`).join(', ');
+        lines.push(`Restricted Mode: this workspace's values of ${names} are ignored; yours apply.`);
+    }
+    lines.push('Click for stats.');
+    return lines.join('\n');
+}
 
 export class ServerStatusItem implements vscode.Disposable {
     private readonly item: vscode.LanguageStatusItem;
@@ -36,7 +64,10 @@ export class StatsStatusBar implements vscode.Disposable {
     private readonly item: vscode.StatusBarItem;
     private readonly refreshSoon = debounce(() => void this.refresh(), 750);
 
-    constructor(private readonly fetchStats: () => Promise<unknown>) {
+    constructor(
+        private readonly fetchStats: () => Promise<unknown>,
+        private readonly context: () => StatusContext,
+    ) {
         this.item = vscode.window.createStatusBarItem('editloop.stats', vscode.StatusBarAlignment.Right, 100);
         this.item.name = 'Editloop';
         this.item.command = 'editloop.stats';
@@ -49,9 +80,9 @@ export class StatsStatusBar implements vscode.Disposable {
 
     async refresh(): Promise<void> {
         try {
-            const { pending, acceptRate } = statusText(await this.fetchStats());
-            this.item.text = `$(feedback) ${pending} pending · ${percent(acceptRate)}`;
-            this.item.tooltip = `Editloop: ${pending} AI region${pending === 1 ? '' : 's'} awaiting an outcome; accept rate ${percent(acceptRate)}. Click for stats.`;
+            const stats = statusText(await this.fetchStats());
+            this.item.text = `$(feedback) ${stats.pending} pending · ${percent(stats.acceptRate)}`;
+            this.item.tooltip = statsTooltip(stats, this.context());
             this.item.show();
         } catch {
             this.item.hide();

@@ -122,10 +122,15 @@ export const commands = {
 
 const noEvent = () => new Disposable();
 
+/** Fire to simulate the user trusting the workspace (set `workspace.isTrusted = true` first). */
+export const trustGranted = new EventEmitter<void>();
+
 export const workspace = {
-    workspaceFolders: undefined,
+    workspaceFolders: undefined as { uri: URI; name: string; index: number }[] | undefined,
     textDocuments: [],
-    getConfiguration: () => ({ get: () => undefined }),
+    isTrusted: true,
+    getConfiguration: (): { get(name: string): unknown; inspect(name: string): unknown } => ({ get: () => undefined, inspect: () => undefined }),
+    onDidGrantWorkspaceTrust: trustGranted.event,
     onDidChangeConfiguration: noEvent,
     onDidOpenTextDocument: noEvent,
     onDidChangeTextDocument: noEvent,
@@ -135,6 +140,15 @@ export const workspace = {
     onDidChangeWorkspaceFolders: noEvent,
     registerTextDocumentContentProvider: () => new Disposable(),
 };
+
+export interface MockStatusBarItem {
+    text: string;
+    tooltip?: string;
+    visible: boolean;
+}
+
+/** Every status bar item created through `window.createStatusBarItem`, newest last. */
+export const statusBarItems: MockStatusBarItem[] = [];
 
 export const window = {
     activeTextEditor: undefined,
@@ -156,6 +170,24 @@ export const window = {
     showInformationMessage: async () => undefined,
     showWarningMessage: async () => undefined,
     setStatusBarMessage: () => new Disposable(),
+    createStatusBarItem() {
+        const item = {
+            text: '',
+            tooltip: undefined as string | undefined,
+            name: '',
+            command: undefined as unknown,
+            visible: false,
+            show() {
+                item.visible = true;
+            },
+            hide() {
+                item.visible = false;
+            },
+            dispose() {},
+        };
+        statusBarItems.push(item);
+        return item;
+    },
     onDidChangeVisibleTextEditors: noEvent,
     onDidChangeActiveTextEditor: noEvent,
     onDidChangeTextEditorSelection: noEvent,
