@@ -303,3 +303,21 @@ def test_expected_errors_log_one_line(server):
     text = "".join(server.log)
     assert "request failed: unknown region 'r-no-such-region'" in text, text[-2000:]
     assert "Traceback" not in text, text[-2000:]
+
+
+# -- Issue 17, item 12: the panel hears about new events, including another process's -------------------
+def test_stats_changed_after_own_and_foreign_writes(tmp_path):
+    from editloop.api import Editloop
+
+    s = Server({**os.environ, "EDITLOOP_HOME": str(tmp_path)})
+    try:
+        rid = track_erd(s, "file:///w/stats.mmd")
+        s.cmd("editloop.accept", {"regionId": rid})
+        s.wait_for(lambda m: m.get("method") == "editloop/statsChanged", 10)
+        s.notes.clear()
+        # Another process (the Python API here; a second editor window alike) records an event.
+        el = Editloop(tmp_path)
+        el.record_outcome(el.record_generation("p", "erDiagram\n", artifact_type="mermaid-erd"), rejected=True)
+        s.wait_for(lambda m: m.get("method") == "editloop/statsChanged", 30)  # the 5 s check notices it
+    finally:
+        s.close()

@@ -72,6 +72,7 @@ def register(server: "EditloopServer") -> None:
             return event_result(prepared)
         ev = await ls.run_writer(cap.commit, prepared)
         ls.background.note_event()
+        ls.stats_changed()
         return event_result(ev or cap._existing_event(rid))
 
     @server.command("editloop.accept")

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # How often pending region positions are saved for re-anchoring after a crash (seconds).
 FLUSH_INTERVAL = 5.0
+# ``editloop/statsChanged`` is sent at most once per this many seconds.
+STATS_COALESCE = 1.0
 # ``editloop/regions`` notifications of one document are coalesced over this many seconds.
 REGIONS_COALESCE = 0.05
 
@@ -50,6 +52,8 @@ class EditloopServer(LanguageServer):
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
         self._commits: list[asyncio.Future[Any]] = []
         self._region_uris: set[str] = set()
+        self._stats_note: asyncio.TimerHandle | None = None
+        self._data_version: int | None = None
         self._region_flush: asyncio.TimerHandle | None = None
 
     # -- state -------------------------------------------------------------------------------
@@ -165,10 +169,31 @@ class EditloopServer(LanguageServer):
         await self.settle()
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
+    def stats_changed(self) -> None:
+        """Tell the editor (its stats panel) that events were recorded: one notification a second at most."""
+        if self._stats_note is None:
+            self._stats_note = asyncio.get_running_loop().call_later(STATS_COALESCE, self._send_stats_changed)
+
+    def _send_stats_changed(self) -> None:
+        self._stats_note = None
+        self.protocol.notify("editloop/statsChanged", {})
+
+    def watch_other_writers(self) -> None:
+        """Another window or the CLI wrote the database: the panel should show it too."""
+        if self._capture is None:
+            return
+        from ..store.watch import data_version
+
+        version = data_version(self._capture.store)
+        if version is not None and self._data_version is not None and version != self._data_version:
+            self.stats_changed()
+        self._data_version = version
+
     def publish(self, result: ChangeResult) -> None:
         self.commit_outbox()
         if result.events or self._commits:
             self.background.note_event()
+            self.stats_changed()
         for uri in sorted(result.changed_uris):
             self.notify_regions(uri)
         if result.events:
@@ -238,6 +263,7 @@ class EditloopServer(LanguageServer):
                 pass
             self._wakeup.clear()
             self.run_checks()
+            self.watch_other_writers()
             if self._capture is not None:
                 self.dismiss_inline(self)  # suggestions shown long ago and never taken
             await self.background.tick()
