@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         out = home / f"export.{fmt}.jsonl"
         runs = []
         for _ in range(args.repeat):
-            dt, n = timed(lambda: export(store, fmt, out))
+            dt, n = timed(lambda: export(store, fmt, out, overwrite=True))
             runs.append(dt)
         print(f"| export {fmt} (median of {args.repeat}) | {statistics.median(runs):.2f} s | {cpu(args.repeat)} | "
               f"{n:,} rows, {os.path.getsize(out) / 1e6:.0f} MB |")

@@ -106,3 +106,63 @@ def test_read_only_and_full_database_give_clear_errors_and_lose_nothing(tmp_path
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 1
     assert {r["id"] for r in kept} <= {row[0] for row in conn.execute("SELECT id FROM regions")}
+
+
+def test_a_damaged_database_is_refused_once_clearly_and_left_byte_identical(tmp_path):
+    import pytest
+
+    from editloop.store.db import DatabaseDamaged, check_integrity
+
+    from .damage import corrupt_interior_page, database_with_events
+
+    file = database_with_events(tmp_path / "home")
+    assert check_integrity(file) == []
+    corrupt_interior_page(file)
+    before = file.read_bytes()
+    with pytest.raises(DatabaseDamaged) as err:
+        Store.open(tmp_path / "home")
+    msg = str(err.value)
+    assert str(file) in msg and "damaged" in msg and "editloop --data-dir" in msg and "doctor --fresh-db" in msg
+    assert "\n" not in msg
+    assert file.read_bytes() == before
+    wal = tmp_path / "home" / "feedback.db-wal"  # the read-only check may leave an empty WAL, never a frame
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_existing_folders_and_files_keep_their_mode(tmp_path, monkeypatch, caplog):
+    from editloop.paths import data_dir, ensure_private_dir
+
+    monkeypatch.delenv("EDITLOOP_HOME", raising=False)
+    shared = tmp_path / "shared"  # like /tmp: world-writable, sticky
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    project = tmp_path / "project"  # someone's project folder
+    project.mkdir()
+    (project / "README.md").write_text("mine")
+    os.chmod(project, 0o755)
+    with caplog.at_level("WARNING", logger="editloop.paths"):
+        for folder in (shared, project):
+            home = data_dir(str(folder))
+            assert home == folder / "editloop"
+            assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
+            Store.open(home).close()
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert stat.S_IMODE(os.stat(project).st_mode) == 0o755
+    assert sorted(p.name for p in project.iterdir()) == ["README.md", "editloop"]
+    assert sum("keeps its data in" in r.getMessage() for r in caplog.records) == 2
+    # An empty folder, or one that already holds feedback.db, is used as it is, and keeps its mode.
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o750)
+    os.chmod(empty, 0o750)
+    assert data_dir(str(empty)) == empty
+    Store.open(empty).close()
+    assert data_dir(str(empty)) == empty and stat.S_IMODE(os.stat(empty).st_mode) == 0o750
+    assert stat.S_IMODE(os.stat(empty / "feedback.db").st_mode) == 0o600  # created by Editloop
+    os.chmod(empty / "feedback.db", 0o640)  # the user's choice for an existing file is kept
+    Store.open(empty).close()
+    assert stat.S_IMODE(os.stat(empty / "feedback.db").st_mode) == 0o640
+    runs = ensure_private_dir(empty / "runs")
+    assert stat.S_IMODE(os.stat(runs).st_mode) == 0o700
+    os.chmod(runs, 0o755)
+    ensure_private_dir(runs)
+    assert stat.S_IMODE(os.stat(runs).st_mode) == 0o755

@@ -10,23 +10,28 @@ Every file loads with ``datasets.load_dataset("json", data_files=path)``. Unlike
 export has no selection, augmentation or oversampling: it is every eligible event once (lost
 regions never, exact duplicates removed; synthetic events only when asked), optionally one side
 of the split (``split="train"|"validation"``: the same stable split batches use). Texts are redacted again
-on the way out, and the file is written to a temporary name and renamed: a reader never sees a
-half-written file.
+on the way out, and the file is written to a temporary name in the same folder and renamed: a reader
+never sees a half-written file. An existing file is replaced only with ``overwrite=True`` (and keeps
+its mode: Editloop never changes the mode of a file it did not create); a new file is 0600. Where an
+export may go at all is :mod:`.destination`'s policy, applied by :func:`export_to`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import InvalidArgument
+from ..errors import EditloopError, InvalidArgument
 from ..signals.redact import redact
 from ..store import Store
 from .config import CurationConfig
 from .dedupe import dedupe
+from .destination import EXPORTS, check_destination, check_target, default_export_path
 from .events import load_events
 from .groups import assign_groups
 from .rows import build_rows
@@ -120,36 +125,98 @@ class _LineEncoder:
         return "{" + ",".join(parts) + "}\n"
 
 
-def write_lines(lines: Iterable[str], path: str | os.PathLike) -> Path:
-    """Write ``lines`` to ``path`` atomically (temporary file in the same folder, fsync, rename)."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def write_lines(lines: Iterable[str], path: str | os.PathLike, *, overwrite: bool = False,
+                overwrite_hint: str = "pass overwrite=True") -> Path:
+    """Write ``lines`` to ``path`` atomically: a temporary file in the same folder, fsync, then a rename
+    (``overwrite``) or a link that fails if the name was taken meanwhile. The folder must exist."""
+    target = check_target(Path(path).expanduser().absolute(), overwrite=overwrite, overwrite_hint=overwrite_hint)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)  # 0600
+    except OSError as exc:
+        raise EditloopError(f"cannot write {target}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.writelines(lines)
             f.flush()
+            try:
+                old = os.lstat(target)
+            except FileNotFoundError:
+                old = None
+            if old is not None and stat.S_ISREG(old.st_mode):
+                os.fchmod(f.fileno(), stat.S_IMODE(old.st_mode))  # the replaced file's mode, not 0600
             os.fsync(f.fileno())
-        os.replace(tmp, target)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            _link_new(tmp, target, overwrite_hint)
+    except OSError as exc:
+        _unlink(tmp)
+        raise EditloopError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
     return target
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], path: str | os.PathLike) -> Path:
+def _link_new(tmp: str, target: Path, overwrite_hint: str) -> None:
+    """Give ``tmp`` the name ``target`` only if nothing has it (no check-then-write race)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise InvalidArgument(f"{target} already exists; {overwrite_hint} to replace it") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+        if os.path.lexists(target):  # a file system without hard links: check, then rename
+            raise InvalidArgument(f"{target} already exists; {overwrite_hint} to replace it") from None
+        os.replace(tmp, target)
+        return
+    _unlink(tmp)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write dict rows as JSON lines, atomically."""
     enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return write_lines((enc(r) + "\n" for r in rows), path)
+    return write_lines((enc(r) + "\n" for r in rows), path, overwrite=overwrite)
 
 
 def export(store: Store, format: str, path: str | os.PathLike, *, artifact_type: str | None = None, split: str = "all",
-           config: CurationConfig = CurationConfig(), include_synthetic: bool = False) -> int:
-    """Write the dataset in ``format`` to ``path``; returns the number of rows written."""
+           config: CurationConfig = CurationConfig(), include_synthetic: bool = False, overwrite: bool = False,
+           overwrite_hint: str = "pass overwrite=True") -> int:
+    """Write the dataset in ``format`` to ``path``; returns the number of rows written.
+
+    ``path``'s folder must exist; an existing file is replaced only with ``overwrite``. No location
+    policy here (a library caller chooses freely): the command line and the language server go
+    through :func:`export_to`.
+    """
+    check_target(Path(path).expanduser().absolute(), overwrite=overwrite, overwrite_hint=overwrite_hint)  # fail before the work
     rows = _trl_rows(store, format, artifact_type, split, config, include_synthetic)
     encoder = _LineEncoder()
-    write_lines((encoder.line(r, format) for r in rows), path)
+    write_lines((encoder.line(r, format) for r in rows), path, overwrite=overwrite, overwrite_hint=overwrite_hint)
     return len(rows)
+
+
+def export_to(store: Store, format: str, path: str | os.PathLike | None = None, *, roots: Iterable[str | os.PathLike] | None = None,
+              overwrite: bool = False, overwrite_hint: str = "pass overwrite: true", artifact_type: str | None = None) -> tuple[Path, int]:
+    """Export under :func:`.destination.check_destination`'s policy (``roots``: the language server's
+    workspace folders; ``None``: the command line). Without ``path``: a new file in the exports area.
+    Returns the path written and the number of rows."""
+    from ..paths import ensure_private_dir
+
+    if format not in FORMATS:
+        raise InvalidArgument(f"format must be one of {', '.join(FORMATS)} (got {format!r})")
+    home = store.home
+    if path is None:
+        path = default_export_path(home, format)
+    target = check_destination(path, data_dir=home, roots=roots, overwrite=overwrite, overwrite_hint=overwrite_hint)
+    if target.parent == Path(os.path.realpath(home)) / EXPORTS:
+        ensure_private_dir(target.parent)  # Editloop's own folder: created 0700 on first use
+    n = export(store, format, target, artifact_type=artifact_type, overwrite=overwrite, overwrite_hint=overwrite_hint)
+    return target, n

@@ -88,13 +88,15 @@ class EditloopServer(LanguageServer):
 
     def _open_data_dir(self, new: Settings) -> None:
         from ..store import Store
+        from ..store.db import open_db
         from ..store.transfer import move_pending_regions
 
         old = self._capture
         if old is not None:
             self.commit_outbox()  # outcomes already recorded go to the folder they were recorded in
         try:
-            store = Store.open(home_setting=new.data_dir, redact_secrets=new.redact_secrets)
+            # quick_check takes 0.4-3 s on a large database: it runs off the start-up path (below).
+            store = Store(open_db(home_setting=new.data_dir, check=False), redact_secrets=new.redact_secrets)
         except EditloopError as exc:
             if old is None:
                 self.settings = new
@@ -118,6 +120,7 @@ class EditloopServer(LanguageServer):
         capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
         self._capture = capture
         self._capture_error = None
+        self._check_integrity(store)
         if old is None:
             return
         old.flush_positions()
@@ -131,6 +134,29 @@ class EditloopServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(types.MessageType.Info, text))
         for uri in old.docs:
             self.publish_uri(uri)
+
+    def _check_integrity(self, store: Any) -> None:
+        """``PRAGMA quick_check`` in a thread; a damaged database stops capture with one message."""
+        from ..store.db import integrity_error
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a test constructing the server): check now
+            err = integrity_error(store.path)
+            if err is not None:
+                self._capture, self._capture_error = None, f"Editloop cannot store feedback: {err}"
+            return
+
+        def done(fut: "asyncio.Future[Any]") -> None:
+            err = fut.result()
+            if err is None or self._capture is None or self._capture.store is not store:
+                return
+            self._capture, self._capture_error = None, f"Editloop cannot store feedback: {err}"
+            log.error("%s", self._capture_error)
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, self._capture_error))
+            self._writer.submit(store.close)
+
+        loop.run_in_executor(self.thread_pool, integrity_error, store.path).add_done_callback(done)
 
     def generator(self):
         """The generation backend (created on first use; never on the start-up path)."""
