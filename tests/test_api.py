@@ -26,3 +26,16 @@ def test_api_records_generation_and_outcomes_like_the_server(tmp_path):
         el.record_outcome(a, final="x")
     # The same database the server and the CLI read.
     assert (tmp_path / "feedback.db").exists()
+
+
+@pytest.mark.parametrize("redact", [True, False])
+def test_lone_surrogates_are_stored_as_replacement_characters(tmp_path, redact):
+    """The store cleans every text column, whatever the caller (SQLite refuses lone surrogates)."""
+    el = Editloop(tmp_path, redact_secrets=redact)
+    rid = el.record_generation("orders \ud800", "erDiagram\n  A ||--o{ B : has\udc00", artifact_type="mermaid-erd", model="m\udbff")
+    ev = el.record_outcome(rid, final="erDiagram\n  A ||--o{ B : owns\ud800")
+    assert ev["action"] == "edit"
+    import sqlite3
+
+    row = sqlite3.connect(tmp_path / "feedback.db").execute("SELECT prompt, original, final, model FROM events").fetchone()
+    assert row == ("orders \ufffd", "erDiagram\n  A ||--o{ B : has\ufffd", "erDiagram\n  A ||--o{ B : owns\ufffd", "m\ufffd")

@@ -106,7 +106,7 @@ def test_document_replace_matches_string_splice(text: str, data):
 # -- Whole-document changes (LSP: a change without a range) move regions like ranged ones -----------
 from editloop.capture.clock import ManualClock  # noqa: E402
 from editloop.capture.service import CaptureService  # noqa: E402
-from editloop.capture.textdiff import text_edits  # noqa: E402
+from editloop.capture.textdiff import spare_regions, text_edits  # noqa: E402
 from editloop.settings import Settings  # noqa: E402
 from editloop.store import Store  # noqa: E402
 
@@ -136,11 +136,12 @@ def test_whole_document_changes_match_ranged_changes(tmp_path_factory):
         b = data.draw(st.integers(a + 1, len(text)))
         if not (crlf_safe(text, a) and crlf_safe(text, b)):
             return
-        uri = f"file:///p/{next(counter)}.txt"
+        n = next(counter)
+        ru, fu = f"file:///p/{n}-ranged.txt", f"file:///p/{n}-full.txt"  # one uri each: no cross re-anchoring
         ranged = CaptureService(store, Settings(exclude=()), clock=ManualClock())
         full = CaptureService(store, Settings(exclude=()), clock=ManualClock())
         ids = []
-        for svc in (ranged, full):
+        for svc, uri in ((ranged, ru), (full, fu)):
             svc.open(uri, text)
             ids.append(svc.track(uri, (*_client(text, a), *_client(text, b)), artifact_type="code")["id"])
         for _ in range(data.draw(st.integers(1, 6))):
@@ -155,11 +156,12 @@ def test_whole_document_changes_match_ranged_changes(tmp_path_factory):
             na, nb = naive_move(a, b, s, e, len(new))
             if na == nb:  # a deleted region is an implicit reject: covered elsewhere
                 break
-            canonical = text_edits(text, candidate) == ([(s, e, new)] if (s, e, new) != (s, s, "") else [])
-            ranged.change(uri, [((*_client(text, s), *_client(text, e)), new)])
-            full.change(uri, [(None, candidate)])
+            diffed = spare_regions(text, text_edits(text, candidate), [(a, b)])
+            canonical = diffed == ([(s, e, new)] if (s, e, new) != (s, s, "") else [])
+            ranged.change(ru, [((*_client(text, s), *_client(text, e)), new)])
+            full.change(fu, [(None, candidate)])
             text = candidate
-            assert ranged.docs[uri].text == full.docs[uri].text == text
+            assert ranged.docs[ru].text == full.docs[fu].text == text
             got = full.current_text(ids[1])
             assert got is not None and got in text
             if not canonical:

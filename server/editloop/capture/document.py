@@ -12,19 +12,9 @@ import re
 from typing import NamedTuple
 
 from ..errors import InvalidArgument
+from ..unicode import clean_text
 
 _BREAK = re.compile(r"\r\n|\r|\n")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def clean_text(text: str) -> str:
-    """Lone UTF-16 surrogates (valid JSON, not valid Unicode) become U+FFFD.
-
-    Both are one UTF-16 code unit and one code point, so client positions are unchanged; SQLite,
-    UTF-8 files and JSON encoders refuse surrogates, so nothing downstream ever sees one."""
-    if text.isascii() or not _SURROGATE.search(text):
-        return text
-    return _SURROGATE.sub("\ufffd", text)
 
 
 class Pos(NamedTuple):

@@ -30,10 +30,11 @@ def record_outcome(
         raise EditloopError(f"unknown source {source!r}")
     original = region["original"]
     final_text = final if final is not None else ""
+    typed_secrets = 0
     if store.redact_secrets and final_text:  # the stored original is redacted: compare (and diff) like with like
         from ..signals.redact import redact
 
-        final_text, _ = redact(final_text)
+        final_text, typed_secrets = redact(final_text)
     if rejected or final is None:
         action = "reject"
     else:
@@ -65,7 +66,7 @@ def record_outcome(
         "model": region.get("model") or "",
         "model_version": region.get("model_version"),
         "seconds_to_resolve": round(seconds, 3),
-        "redactions": region.get("redactions") or 0,
+        "redactions": (region.get("redactions") or 0) + typed_secrets,  # secrets typed during the edit count too
         **signals,
     }
     # The edit cost in characters (normalized Levenshtein = 1 - distance / longer length).

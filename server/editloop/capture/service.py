@@ -17,7 +17,7 @@ from ..store import Store, parse_iso, utcnow_iso
 from .document import Document, Pos, clean_text
 from .exclude import is_excluded
 from .regions import inserted_end, move_range
-from .textdiff import text_edits
+from .textdiff import spare_regions, text_edits
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ class CaptureService:
             if rng is None:
                 old = doc.text
                 starts = _line_starts(doc)
-                for s_off, e_off, piece in reversed(text_edits(old, text)):  # later edits first: offsets stay valid
+                spans = [(_pos_offset(starts, self.regions[r].start), _pos_offset(starts, self.regions[r].end)) for r in ids]
+                for s_off, e_off, piece in reversed(spare_regions(old, text_edits(old, text), spans)):  # later edits first
                     self._apply(doc, ids, _offset_to_pos(starts, s_off), _offset_to_pos(starts, e_off), piece, result)
                 if doc.text != text:  # a line-break subtlety the edits missed: never keep a wrong copy
                     log.warning("full-document change of %s did not reproduce the text; re-anchoring", uri)
@@ -504,6 +505,10 @@ def _offset_to_pos(starts: list[int], offset: int) -> Pos:
 
     line = bisect.bisect_right(starts, offset) - 1
     return Pos(line, offset - starts[line])
+
+
+def _pos_offset(starts: list[int], pos: Pos) -> int:
+    return starts[pos.line] + pos.character
 
 
 def _locate(text: str, needle: str, starts: list[int], hint_line: int) -> tuple[int, int] | None:

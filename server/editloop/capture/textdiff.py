@@ -94,6 +94,48 @@ def _block(old: str, new: str, start: int, a_off: list[int], b_off: list[int], b
     return _trimmed(old[start + a_off[i1] : start + a_off[i2]], new[start + b_off[j1] : start + b_off[j2]], start + a_off[i1])
 
 
+# How far a deletion is slid to find a placement that spares tracked regions.
+MAX_SLIDE = 4_096
+
+
+def _disturbance(s: int, e: int, regions: list[tuple[int, int]]) -> int:
+    cost = 0
+    for a, b in regions:
+        if s <= a and b <= e:
+            cost += 100  # the whole region deleted: an implicit reject
+        elif a < s < b or a < e < b:
+            cost += 1  # a region's head or tail cut
+    return cost
+
+
+def spare_regions(old: str, edits: list[Edit], regions: list[tuple[int, int]]) -> list[Edit]:
+    """Slide each pure deletion within the span where it is equally valid (deleting one of two
+    equal characters gives the same text) to the placement that cuts tracked ``regions``
+    (old-text offsets) least, so an ambiguous diff never deletes a region the user kept; ties keep
+    the latest placement. Insertions keep theirs: at a region's end they join it, as typed text does."""
+    if not regions:
+        return edits
+    out: list[Edit] = []
+    floor = 0
+    for s, e, text in edits:
+        if text or s == e:
+            out.append((s, e, text))
+            floor = e
+            continue
+        seg, n = old[s:e], e - s
+        best = (_disturbance(s, e, regions), 0)
+        k = 1
+        # Sliding left by one keeps the text when the character before equals the span's last one.
+        while best[0] and k <= MAX_SLIDE and s - k >= floor and old[s - k] == seg[(n - k) % n]:
+            cost = _disturbance(s - k, e - k, regions)
+            if cost < best[0]:
+                best = (cost, k)
+            k += 1
+        out.append((s - best[1], e - best[1], ""))
+        floor = out[-1][1]
+    return out
+
+
 def apply_edits(old: str, edits: list[Edit]) -> str:
     out, last = [], 0
     for s, e, text in edits:

@@ -64,6 +64,8 @@ def register(server: "EditloopServer") -> None:
     async def resolve(ls, name: str, args: tuple[Any, ...], *, rejected: bool) -> dict[str, Any]:
         rid = get(one_object(args, name), "regionId", str)
         cap = ls.capture
+        if rid not in cap.regions:
+            await ls.settle()  # an implicit outcome (deleted, closed) may still be on its way to the database
         uri = cap.regions[rid].uri if rid in cap.regions else None
         prepared = cap.prepare_explicit(rid, rejected=rejected)  # the region stops moving now
         if uri:

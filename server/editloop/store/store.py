@@ -9,14 +9,44 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import EditloopError, NotFound
+from ..unicode import clean_text
 from .db import DB, open_db, utcnow_iso, write_tx
 
-REGION_TEXT_FIELDS = ("prompt", "original", "current")
-EVENT_TEXT_FIELDS = ("prompt", "original", "final")
+# Every text column a region or an event stores that can hold what the user or the client typed; all are
+# redacted (when redaction is on) before the row reaches SQLite. ``validation_messages`` is JSON: its
+# strings are redacted one by one (see ``_redacted``). ``edit_spans`` needs nothing: its excerpts are
+# cut from the redacted original and final. Survival checks hold only numbers.
+REGION_TEXT_FIELDS = ("prompt", "original", "current", "model", "model_version")
+EVENT_TEXT_FIELDS = ("prompt", "original", "final", "model", "model_version", "validation_messages")
+JSON_TEXT_FIELDS = frozenset({"validation_messages"})
 
 
 def new_region_id() -> str:
     return "r" + uuid.uuid4().hex[:16]
+
+
+def _redact_json(value: str, redact: Any) -> tuple[str, int]:
+    """Redact each string inside a JSON value (the JSON stays valid); plain text when it is not JSON."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return redact(value)
+    total = 0
+
+    def walk(v: Any) -> Any:
+        nonlocal total
+        if isinstance(v, str):
+            v, n = redact(v)
+            total += n
+            return v
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    data = walk(data)
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")), total) if total else (value, 0)
 
 
 class Store:
@@ -42,16 +72,16 @@ class Store:
 
     # -- redaction ---------------------------------------------------------------------------
     def _redacted(self, row: dict[str, Any], fields: Iterable[str]) -> tuple[dict[str, Any], int]:
+        out = {k: clean_text(v) if isinstance(v, str) else v for k, v in row.items()}  # SQLite refuses lone surrogates
         if not self.redact_secrets:
-            return row, 0
+            return out, 0
         from ..signals.redact import redact
 
-        out = dict(row)
         total = 0
         for f in fields:
             value = out.get(f)
             if isinstance(value, str) and value:
-                out[f], n = redact(value)
+                out[f], n = _redact_json(value, redact) if f in JSON_TEXT_FIELDS else redact(value)
                 total += n
         return out, total
 
