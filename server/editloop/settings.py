@@ -176,7 +176,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "reward.halfLifeDays": ("reward_half_life_days", _float(0.01, 36_500)),
 }
 # Settings only the editor uses; accepted and ignored here so one object can carry them all.
-EDITOR_ONLY = {"python", "trace.server"}
+EDITOR_ONLY = {"python", "trace.server", "rejectRemovesText"}
 
 
 def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

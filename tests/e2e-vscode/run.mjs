@@ -8,12 +8,20 @@
  *
  *   1. opens model.mmd (a Mermaid erDiagram) and the Editloop stats panel (empty state),
  *   2. selects the CUSTOMER block, runs "Editloop: Mark Selection as AI Output" from the command
- *      palette and answers its prompts (prompt, model, artifact type),
+ *      palette and answers its prompts (prompt, model; no artifact-type question: the server
+ *      infers it from the .mmd file),
  *   3. waits for the tracked region's "Accept | Reject | Diff" CodeLens, types an edit inside the
  *      region and clicks the CodeLens "Accept",
  *   4. checks feedback.db (table events) for exactly one `edit` event with the original and the
- *      final text of the region, and the stats panel (a webview: an iframe) for that event,
- *   5. switches to the dark theme, tracks a second region and takes the dark screenshots.
+ *      final text of the region, and the stats panel (a webview: an iframe), which refreshes by
+ *      itself (editloop/statsChanged), for "kept 100% · unchanged 0%" and the status bar for "kept 100%",
+ *   5. writes two training runs into feedback.db from another process (as the CLI would); the panel
+ *      shows them without a click: run cards with relative times ("3 min ago", the ISO time in the
+ *      title), the failed run's reason, no word broken inside in the narrow side bar,
+ *   6. tracks the ORDER block and clicks "Reject": the region's text leaves the document (a
+ *      `reject` event in feedback.db), Undo brings it back,
+ *   7. tracks it again (a pending region for the screenshot), checks the outcome colours' contrast
+ *      against the side bar (>= 3:1) in the light theme, switches to the dark theme and checks again.
  *
  * Screenshots go to <repo>/test-artifacts/e2e-vscode/ (git-ignored); with --update-docs (or
  * EDITLOOP_E2E_UPDATE_DOCS=1) the README's pictures in <repo>/docs/img/ are replaced too.
@@ -61,6 +69,7 @@ const MODEL_MMD = `erDiagram
 // Lines 3-6 (the CUSTOMER block) are marked as AI output; the "fix" appends " UK" to line 5.
 const ORIGINAL = '    CUSTOMER {\n        string name\n        string email\n    }\n';
 const FINAL = '    CUSTOMER {\n        string name\n        string email UK\n    }\n';
+const ORDER_BLOCK = '    ORDER {\n        int id\n        date created\n    }\n';
 const PROMPT = 'an ER diagram for customers and their orders';
 const MODEL = 'gpt-4o';
 
@@ -243,19 +252,21 @@ async function appendToLine(page, line, text) {
 
 const lens = (page, title) => page.locator('.monaco-editor .codelens-decoration a', { hasText: new RegExp(`^\\s*${title}\\s*$`) });
 
-/** Marks lines [line, line+count) as AI output through the palette and its three prompts. */
+/**
+ * Marks lines [line, line+count) as AI output through the palette and its two prompts. A .mmd file
+ * is Plain Text in a bare workbench, yet the extension does not ask what kind of artifact it is:
+ * it sends `mermaid` and the server names the diagram from its keyword.
+ */
 async function trackSelection(page, line, count, expectedLenses) {
     await selectLines(page, line, count);
     await runCommand(page, 'Editloop: Mark Selection as AI Output');
     await answerInputBox(page, 'Mark Selection as AI Output (1/2)', PROMPT);
     await answerInputBox(page, 'Mark Selection as AI Output (2/2)', MODEL);
-    // A .mmd file is "plaintext" in a bare workbench: the extension asks what the artifact is.
-    const widget = await quickInput(page);
-    await waitFor('the artifact type picker', async () => ((await widget.locator('.quick-input-title').textContent({ timeout: 1000 })) || '').includes('what kind of artifact'), 10_000);
-    await widget.locator('.quick-input-box input').fill('Mermaid ER diagram');
-    await pickFocusedRow(page, 'Mermaid ER diagram', 'artifact type');
     await waitFor(`${expectedLenses} "Accept" CodeLens(es)`, async () => (await lens(page, 'Accept').count()) === expectedLenses, 20_000);
-    log(`region tracked: ${expectedLenses} Accept lens(es) visible`);
+    const title = await page.locator('.quick-input-widget .quick-input-title').textContent({ timeout: 1000 }).catch(() => '');
+    const pickerOpen = await page.locator('.quick-input-widget').isVisible();
+    assert.ok(!(pickerOpen && /what kind of artifact/.test(title || '')), 'Mark Selection asked for the artifact type of a .mmd file');
+    log(`region tracked: ${expectedLenses} Accept lens(es) visible, no artifact-type question`);
 }
 
 /** The stats webview's document (webviews are nested iframes): the frame holding #root. */
@@ -281,6 +292,102 @@ async function panelFigures(frame) {
     return figures;
 }
 
+/** The panel's "kept … · unchanged …" line. */
+async function panelRates(frame) {
+    return ((await frame.locator('.figure.rates .value').textContent({ timeout: 2000 })) || '').replace(/\s+/g, ' ').trim();
+}
+
+/** WCAG contrast of two CSS colours (rgb()/rgba()/#hex), a translucent first one painted over the second. */
+function parseCss(c) {
+    const s = c.trim().toLowerCase();
+    let m = /^#([0-9a-f]{6})([0-9a-f]{2})?$/.exec(s);
+    if (m) {
+        return [0, 2, 4].map((i) => parseInt(m[1].slice(i, i + 2), 16)).concat(m[2] ? parseInt(m[2], 16) / 255 : 1);
+    }
+    m = /^rgba?\(([\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)(?:[ ,/]+([\d.]+))?\)$/.exec(s);
+    assert.ok(m, `a CSS colour: ${c}`);
+    return [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]];
+}
+function contrastOf(fgCss, bgCss) {
+    const bg = parseCss(bgCss);
+    const f = parseCss(fgCss);
+    const fg = [0, 1, 2].map((i) => f[i] * f[3] + bg[i] * (1 - f[3]));
+    const lum = (c) => {
+        const ch = c.map((v) => v / 255).map((v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+        return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
+    };
+    const [a, b] = [lum(fg), lum(bg)];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+
+/**
+ * The outcome colours (the key's swatches, which are the charts' colours) against the side bar the
+ * panel is drawn on: each >= 3:1, and unchanged vs edited clearly apart.
+ */
+async function assertOutcomeContrast(frame, theme) {
+    const colours = await frame.evaluate(() => {
+        const css = (sel) => getComputedStyle(document.querySelector(sel)).backgroundColor;
+        const bg = getComputedStyle(document.body).getPropertyValue('--vscode-sideBar-background').trim();
+        return { bg, accept: css('.swatch-accept'), edit: css('.swatch-edit'), reject: css('.swatch-reject') };
+    });
+    const ratios = Object.fromEntries(['accept', 'edit', 'reject'].map((k) => [k, contrastOf(colours[k], colours.bg)]));
+    for (const [k, r] of Object.entries(ratios)) {
+        assert.ok(r >= 3, `${theme}: the ${k} colour ${colours[k]} has ${r.toFixed(2)}:1 contrast with the side bar ${colours.bg} (needs 3:1)`);
+    }
+    const apart = contrastOf(colours.accept, colours.edit) >= 1.2 || Math.abs(parseCss(colours.accept)[0] - parseCss(colours.edit)[0]) > 80;
+    assert.ok(apart, `${theme}: unchanged ${colours.accept} and edited ${colours.edit} look alike`);
+    log(`${theme}: side bar ${colours.bg}; contrast unchanged ${ratios.accept.toFixed(2)}, edited ${ratios.edit.toFixed(2)}, rejected ${ratios.reject.toFixed(2)} (${colours.accept}, ${colours.edit}, ${colours.reject})`);
+    return colours;
+}
+
+/**
+ * In the narrow side bar no word is broken across lines: every word (split at spaces, hyphens and
+ * slashes, where a browser may break) of the panel's text lies on one line, and nothing overflows.
+ */
+async function assertNoBrokenWords(frame) {
+    const problems = await frame.evaluate(() => {
+        const out = [];
+        const root = document.getElementById('root');
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const m of node.textContent.matchAll(/[^\s\-\/]+/g)) {
+                const range = document.createRange();
+                range.setStart(node, m.index);
+                range.setEnd(node, m.index + m[0].length);
+                const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+                if (lines.size > 1) {
+                    out.push(`"${m[0]}" broken over ${lines.size} lines`);
+                }
+            }
+        }
+        for (const el of root.querySelectorAll('li.run, .figure, .key')) {
+            if (el.scrollWidth > el.clientWidth + 1) {
+                out.push(`${el.className} overflows (${el.scrollWidth} > ${el.clientWidth})`);
+            }
+        }
+        return out;
+    });
+    assert.deepEqual(problems, [], `words broken or overflowing in the narrow panel: ${problems.join('; ')}`);
+}
+
+/** Writes finished training runs into feedback.db from another process, as the CLI would. */
+function insertRuns(db, runs) {
+    const code = [
+        'import json, sqlite3, sys',
+        'c = sqlite3.connect(sys.argv[1])',
+        'rows = json.loads(sys.argv[2])',
+        'with c:',
+        '    c.executemany("INSERT INTO runs (id, method, status, base_model, metrics, reason, error, promoted, created_at, started_at, finished_at) VALUES (:id, :method, :status, \'\', :metrics, :reason, :error, :promoted, :startedAt, :startedAt, :finishedAt)", rows)',
+    ].join('\n');
+    execFileSync(PYTHON, ['-c', code, db, JSON.stringify(runs)], { timeout: 15_000 });
+}
+
+/** A run id as the server makes them (local time of its start): 20261203-140501-eb4e90. */
+function runId(start, tail) {
+    const p = (n) => String(n).padStart(2, '0');
+    return `${start.getFullYear()}${p(start.getMonth() + 1)}${p(start.getDate())}-${p(start.getHours())}${p(start.getMinutes())}${p(start.getSeconds())}-${tail}`;
+}
+
 /** The panel's stylesheet is in effect (a CSP that blocks it leaves the markup unstyled). */
 async function assertPanelStyled(frame, selector, display, state) {
     const actual = await frame.locator(selector).first().evaluate((e) => getComputedStyle(e).display);
@@ -288,7 +395,7 @@ async function assertPanelStyled(frame, selector, display, state) {
     assert.equal(actual, display, `the stats panel's stylesheet is not applied (${selector} display ${actual})${blocked.length ? `; CSP: ${blocked[0]}` : ''}`);
 }
 
-/** The Editloop status bar item: "<n> pending · <accept rate>". */
+/** The Editloop status bar item: "<n> pending · kept <rate>". */
 async function statusBarPending(page, n) {
     await page.locator('.statusbar-item', { hasText: new RegExp(`(^|\\s)${n} pending`) }).first().waitFor({ timeout: 15_000 });
     log(`status bar: ${n} pending`);
@@ -412,7 +519,7 @@ async function main(state) {
         executablePath: CHROMIUM,
         headless: !headed,
         timeout: 60_000,
-        viewport: { width: 1280, height: 760 },
+        viewport: { width: 1280, height: 800 },
         deviceScaleFactor: 1,
         args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
@@ -452,8 +559,6 @@ async function main(state) {
     await appendToLine(page, 5, ' UK');
     await statusBarPending(page, 1);
     await sleep(500); // the edit reaches the server before Accept
-    await shot(page, 'editor-light');
-
     log('clicking the "Accept" CodeLens');
     await lens(page, 'Accept').first().click();
     const events = await waitFor('an event in feedback.db', async () => {
@@ -474,42 +579,98 @@ async function main(state) {
     await waitFor('the CodeLenses to go away after Accept', async () => (await lens(page, 'Accept').count()) === 0, 10_000);
     await statusBarPending(page, 0);
 
-    // Show Stats again (it also refreshes): the panel shows the event.
-    await focusEditor(page);
-    await runCommand(page, 'Editloop: Show Stats');
+    // The panel refreshes by itself (editloop/statsChanged after the event was recorded): no Show
+    // Stats, no Refresh click.
     frame = await statsFrame(page);
-    const figures = await waitFor('"events 1" in the stats panel', async () => {
+    const figures = await waitFor('"events 1" in the stats panel, without a refresh', async () => {
         const f = await panelFigures(frame);
         return f.events === '1' ? f : undefined;
     }, 20_000, 500);
     assert.equal(figures.pending, '0', `pending after Accept: ${JSON.stringify(figures)}`);
+    assert.equal(await panelRates(frame), 'kept 100% · unchanged 0%', 'an Accept after edits counts as kept, not as 0% accepted');
     const outcomes = await frame.locator('.chart-actions canvas').getAttribute('aria-label', { timeout: 10_000 });
-    assert.match(outcomes, /0 accepted, 1 edited, 0 rejected/, `the Outcomes chart: ${outcomes}`);
+    assert.match(outcomes, /0 kept unchanged, 1 kept after edits, 0 rejected/, `the Outcomes chart: ${outcomes}`);
     await assertPanelStyled(frame, '.figures', 'grid', state);
-    log(`stats panel: ${JSON.stringify(figures)}; ${outcomes}`);
-    await sleep(500);
-    await shot(page, 'stats-light');
-    await shot(page, 'stats-panel-light', { clip: await page.locator('.part.sidebar').boundingBox() });
+    await page.locator('.statusbar-item', { hasText: /0 pending · kept 100%/ }).first().waitFor({ timeout: 15_000 });
+    log(`stats panel: ${JSON.stringify(figures)}; ${await panelRates(frame)}; ${outcomes}; status bar "0 pending · kept 100%"`);
 
-    // Dark theme: the panel redraws; a second region (the ORDER block) shows the editor's decorations.
-    await setTheme(page, 'Dark 2026', 'vs-dark');
-    frame = await statsFrame(page);
-    assert.equal((await panelFigures(frame)).events, '1', 'the panel after the theme change');
-    await shot(page, 'stats-dark');
-    await shot(page, 'stats-panel-dark', { clip: await page.locator('.part.sidebar').boundingBox() });
+    // Two finished training runs, written by another process: the panel shows them by itself
+    // (the server notices the foreign write, PRAGMA data_version every 5 s, and sends
+    // editloop/statsChanged). First let every refresh the Accept caused run out.
+    await sleep(3000);
+    const now = Date.now();
+    const failedStart = new Date(now - 3 * 60_000 - 40_000);
+    const okStart = new Date(now - 2 * 3600_000 - 5 * 60_000);
+    const failedId = runId(failedStart, 'a1b2c3');
+    const failedEnd = new Date(now - 3 * 60_000).toISOString();
+    const REASON = 'not enough feedback: 1 event, at least 8 are needed for dpo';
+    insertRuns(db, [
+        { id: runId(okStart, 'eb4e90'), method: 'sft', status: 'succeeded', promoted: 1, reason: 'trained on 24 examples; promoted: valLoss improved 18%', error: null, startedAt: okStart.toISOString(), finishedAt: new Date(now - 2 * 3600_000).toISOString(), metrics: JSON.stringify({ valLoss: 0.412, valSimilarity: 0.871, curve: [{ step: 10, valLoss: 0.9 }, { step: 20, valLoss: 0.55 }, { step: 30, valLoss: 0.412 }] }) },
+        { id: failedId, method: 'dpo', status: 'failed', promoted: 0, reason: REASON, error: REASON, startedAt: failedStart.toISOString(), finishedAt: failedEnd, metrics: null },
+    ]);
+    const cards = frame.locator('ol.runs li.run');
+    await waitFor('the two runs in the panel, without a refresh', async () => (await cards.count()) === 2, 30_000, 500);
+    log(`stats panel: the runs written by another process appeared after ${((Date.now() - now) / 1000).toFixed(1)} s, without a refresh`);
+    const failedCard = frame.locator('ol.runs li.run.status-failed');
+    const p2 = (n) => String(n).padStart(2, '0');
+    assert.equal(await failedCard.locator('.run-name').textContent(), `run of ${p2(failedStart.getMonth() + 1)}-${p2(failedStart.getDate())} ${p2(failedStart.getHours())}:${p2(failedStart.getMinutes())}`);
+    const when = failedCard.locator('.run-meta time');
+    assert.equal(await when.textContent(), '3 min ago', 'a relative time');
+    assert.equal(await when.getAttribute('title'), failedEnd, 'the ISO time in the title');
+    assert.equal(await failedCard.locator('.run-reason').textContent(), REASON, "the failed run's reason");
+    assert.equal(await frame.locator('ol.runs li.run.promoted .run-meta time').textContent(), '2 h ago');
+    assert.equal(await frame.locator('table').count(), 0, 'no table in the narrow panel');
+    await assertNoBrokenWords(frame);
+    log(`stats panel: 2 run cards; failed: "${await failedCard.innerText()}"`.replace(/\n/g, ' | '));
+
+    // Reject removes the region's text (Undo brings it back); the reject is recorded.
+    await trackSelection(page, 7, 4, 1);
+    log('clicking the "Reject" CodeLens');
+    await lens(page, 'Reject').first().click();
+    const rejected = await waitFor('a reject event in feedback.db', async () => readEvents(db).find((e) => e.action === 'reject'), 20_000, 500);
+    assert.equal(rejected.original, ORDER_BLOCK, 'the rejected region is the ORDER block');
+    const editorText = async () => (await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().innerText()).replace(/\u00a0/g, ' ');
+    await waitFor('the ORDER block to leave the document', async () => !(await editorText()).includes('ORDER {'), 10_000);
+    assert.ok((await editorText()).includes('CUSTOMER {'), 'only the region was removed');
+    await page.locator('.statusbar-item', { hasText: /rejected, and its text removed/ }).first().waitFor({ timeout: 5_000 });
+    log('Reject: the ORDER block was removed from the document');
+    await focusEditor(page);
+    await page.keyboard.press('Control+Z');
+    await waitFor('Undo to bring the ORDER block back', async () => (await editorText()).includes('ORDER {'), 10_000);
+    log('Undo: the ORDER block is back');
+    await waitFor('the panel to count the reject by itself', async () => (await panelRates(frame)) === 'kept 50% · unchanged 0%', 20_000, 500);
+    assert.equal((await panelFigures(frame)).events, '2');
+
+    // A pending region with its CodeLenses beside the panel, for the screenshots.
     await trackSelection(page, 7, 4, 1);
     await appendToLine(page, 9, '_at');
     await sleep(1500);
+    await assertOutcomeContrast(frame, 'Light 2026');
+    await shot(page, 'editor-light');
+    await shot(page, 'stats-panel-light', { clip: await page.locator('.part.sidebar').boundingBox() });
+    // The rest of the panel (series charts, validation curves), scrolled, for whoever reviews it.
+    await frame.locator('.chart-curves').scrollIntoViewIfNeeded();
+    await sleep(300);
+    await shot(page, 'stats-panel-lower-light', { clip: await page.locator('.part.sidebar').boundingBox() });
+    await frame.evaluate(() => window.scrollTo(0, 0));
+
+    // Dark theme: the panel redraws in the theme's colours.
+    await setTheme(page, 'Dark 2026', 'vs-dark');
+    frame = await statsFrame(page);
+    assert.equal((await panelFigures(frame)).events, '2', 'the panel after the theme change');
+    await assertOutcomeContrast(frame, 'Dark 2026');
+    await assertNoBrokenWords(frame);
     await shot(page, 'editor-dark');
-    assert.equal(readEvents(db).length, 1, 'a pending region adds no event');
+    await shot(page, 'stats-panel-dark', { clip: await page.locator('.part.sidebar').boundingBox() });
+    assert.equal(readEvents(db).length, 2, 'a pending region adds no event');
 
     if (state.pageErrors.length) {
         log(`note: ${state.pageErrors.length} uncaught page error(s) in the workbench: ${state.pageErrors.slice(0, 3).join(' | ')}`);
     }
     if (UPDATE_DOCS) {
         mkdirSync(DOCS_IMG, { recursive: true });
-        // editor-dark: the stats panel beside a pending region with its CodeLenses; editor-light: the
-        // CodeLenses beside the panel's empty state; stats-panel-light: the panel after one edit.
+        // editor-dark / editor-light: the stats panel (kept and unchanged rates, outcomes, run cards)
+        // beside a pending region with its CodeLenses; stats-panel-light: the panel alone.
         for (const [from, to] of [['editor-dark', 'vscode-dark.png'], ['editor-light', 'vscode-light.png'], ['stats-panel-light', 'vscode-stats-light.png']]) {
             copyFileSync(join(ARTIFACTS, `${from}.png`), join(DOCS_IMG, to));
             log(`updated docs/img/${to}`);
@@ -575,7 +736,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 try {
     await main(state);
-    log('PASS: Editloop in VS Code: track -> edit -> Accept (CodeLens) -> feedback.db edit event -> stats panel');
+    log('PASS: Editloop in VS Code: track -> edit -> Accept -> edit event -> panel (kept/unchanged, runs, relative times) -> Reject removes the text -> contrast in both themes');
 } catch (err) {
     failed = true;
     console.error(`FAIL: ${err?.stack || err}`);

@@ -5,15 +5,17 @@
  * from registering the server's commands itself, which would clash with these.
  */
 import * as vscode from 'vscode';
-import { ARTIFACT_TYPES, guessArtifactType } from './common/artifactType';
+import { DocumentFacts, rememberedType, rememberType, SERVER_DECIDES, serverInfersType, trackTypeFor, typeChoices } from './common/artifactType';
 import { log, showError } from './common/logging';
-import { regionIdOf, runIdOf, ServerCommand } from './common/protocol';
+import { generatedMessage, parseGenerateResult, runLabel } from './common/names';
+import { artifactTypeOf, parseRegionDetail, RegionDetail, runIdOf, ServerCommand } from './common/protocol';
 import { RegionStore } from './common/regions';
 import { RunTracker } from './common/runs';
 import { EditloopServer, errorMessage, ServerNotRunning } from './common/server';
 import { percent } from './common/statsModel';
 import { toLspPosition, toLspRange } from './views/convert';
 import { showDiff } from './views/diff';
+import { removeRegionText } from './views/rejectText';
 import { StatsPanel } from './views/statsPanel';
 
 export interface CommandContext {
@@ -21,7 +23,10 @@ export interface CommandContext {
     store: RegionStore;
     runs: RunTracker;
     panel: StatsPanel;
+    /** Global state: the last model name typed in Mark Selection. */
     memento: vscode.Memento;
+    /** Workspace state: the artifact type answered per file. */
+    workspaceState: vscode.Memento;
 }
 
 type Obj = Record<string, unknown>;
@@ -64,20 +69,34 @@ function note(message: string): void {
     vscode.window.setStatusBarMessage(message, 5000);
 }
 
-async function pickArtifactType(languageId: string, text: string, allowServerChoice: boolean): Promise<string | undefined | null> {
-    const guess = guessArtifactType(languageId, text);
-    if (guess) {
-        return guess;
-    }
-    const items: (vscode.QuickPickItem & { id: string | null })[] = ARTIFACT_TYPES.map((t) => ({ label: t.label, description: t.id, id: t.id }));
-    if (allowServerChoice) {
-        items.unshift({ label: 'Let the server decide', description: `from the language (${languageId})`, id: null });
-    }
+function factsOf(document: vscode.TextDocument): DocumentFacts {
+    return { languageId: document.languageId, path: document.uri.path, text: document.getText() };
+}
+
+/**
+ * Asks what kind of artifact the output is, this file's last answer first (Enter repeats it), and
+ * remembers the answer per file. A type id, SERVER_DECIDES, or undefined when dismissed.
+ */
+async function askArtifactType(ctx: CommandContext, document: vscode.TextDocument, allowServerChoice: boolean): Promise<string | undefined> {
+    const uri = document.uri.toString();
+    const items = typeChoices(document.languageId, allowServerChoice, rememberedType(ctx.workspaceState, uri));
     const picked = await vscode.window.showQuickPick(items, { title: 'Editloop: what kind of artifact is it?', ignoreFocusOut: true });
     if (!picked) {
-        return undefined; // dismissed: abort
+        return undefined;
     }
+    await rememberType(ctx.workspaceState, uri, picked.id);
     return picked.id;
+}
+
+/** The region's range and text while it is pending, or undefined (then Reject leaves the text). */
+async function pendingDetail(server: EditloopServer, regionId: string): Promise<RegionDetail | undefined> {
+    try {
+        const detail = parseRegionDetail(await server.execute(ServerCommand.region, { regionId }));
+        return detail?.status === 'pending' ? detail : undefined;
+    } catch (err) {
+        log().warn(`Reject: could not read the region before rejecting it: ${errorMessage(err)}`);
+        return undefined;
+    }
 }
 
 /** The region a command is about: from a CodeLens argument, else the pending region at the cursor. */
@@ -136,19 +155,23 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             if (!prompt?.trim()) {
                 return;
             }
-            const artifactType = await pickArtifactType(editor.document.languageId, editor.document.getText(), true);
-            if (artifactType === undefined) {
-                return;
-            }
             const arg: Obj = { uri: editor.document.uri.toString(), position: toLspPosition(editor.selection.active), prompt };
-            if (artifactType !== null) {
-                arg.artifactType = artifactType;
+            // The server infers the type of a Mermaid file, a Markdown file with a mermaid fence
+            // or a known language; only for other files is the user asked (last answer first).
+            if (!serverInfersType(factsOf(editor.document))) {
+                const answer = await askArtifactType(ctx, editor.document, true);
+                if (answer === undefined) {
+                    return;
+                }
+                if (answer !== SERVER_DECIDES) {
+                    arg.artifactType = answer;
+                }
             }
             const result = await vscode.window.withProgress(
                 { location: vscode.ProgressLocation.Notification, title: 'Editloop: generating…', cancellable: true },
                 (_progress, token) => server.execute(ServerCommand.generate, arg, token),
             );
-            note(`Editloop: generated region ${regionIdOf(result) ?? '?'}; edit it, then Accept or Reject.`);
+            note(generatedMessage(parseGenerateResult(result)));
         }),
 
         register('editloop.track', async () => {
@@ -178,7 +201,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             }
             await ctx.memento.update('editloop.lastModel', model);
             const text = editor.document.getText(selection);
-            const artifactType = await pickArtifactType(editor.document.languageId, text, false);
+            const artifactType = trackTypeFor(factsOf(editor.document), text) ?? (await askArtifactType(ctx, editor.document, false));
             if (!artifactType) {
                 return;
             }
@@ -190,7 +213,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
                 artifactType,
                 language: editor.document.languageId,
             });
-            note(`Editloop: tracking region ${regionIdOf(result) ?? '?'} (${artifactType}).`);
+            note(`Editloop: tracking the selection as ${artifactTypeOf(result) ?? artifactType} output; edit it, then Accept or Reject.`);
         }),
 
         register('editloop.accept', async (arg) => {
@@ -210,8 +233,11 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
                 void vscode.window.showInformationMessage('Editloop: no pending AI region at the cursor.');
                 return;
             }
+            // Read the range and text first: once rejected, the region is no longer pending.
+            const detail = server.settingsInUse.rejectRemovesText ? await pendingDetail(server, target.regionId) : undefined;
             await server.execute(ServerCommand.reject, { regionId: target.regionId });
-            note('Editloop: rejected.');
+            const removed = detail ? await removeRegionText(detail) : false;
+            note(removed ? 'Editloop: rejected, and its text removed (Undo brings it back).' : 'Editloop: rejected.');
         }),
 
         register('editloop.diff', async (arg) => {
@@ -229,7 +255,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
             if (runId !== undefined) {
                 ctx.runs.started(runId);
             }
-            note(`Editloop: training run ${runId ?? '?'} started.`);
+            note(runId === undefined ? 'Editloop: training started.' : `Editloop: training ${runLabel(runId)} started.`);
             ctx.panel.scheduleRefresh();
         }),
 
@@ -242,13 +268,20 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
                     void vscode.window.showInformationMessage('Editloop: no training run in progress.');
                     return;
                 }
-                runId = running.length === 1 ? running[0] : await vscode.window.showQuickPick(running, { title: 'Editloop: cancel which run?' });
+                const picked =
+                    running.length === 1
+                        ? { id: running[0] }
+                        : await vscode.window.showQuickPick(
+                              running.map((id) => ({ label: runLabel(id), description: id, id })),
+                              { title: 'Editloop: cancel which run?' },
+                          );
+                runId = picked?.id;
             }
             if (runId === undefined) {
                 return;
             }
             const r = obj(await server.execute(ServerCommand.cancel, { runId }));
-            note(`Editloop: run ${runId} ${typeof r.status === 'string' ? r.status : 'cancelled'}.`);
+            note(`Editloop: training ${runLabel(runId)} ${typeof r.status === 'string' ? r.status : 'cancelled'}.`);
         }),
 
         register('editloop.stats', () => ctx.panel.reveal()),

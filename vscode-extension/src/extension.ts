@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { createLog, log, showError } from './common/logging';
+import { runLabel } from './common/names';
 import { parseRegionsParams, parseRunFinished, ServerCommand } from './common/protocol';
 import { RegionStore } from './common/regions';
 import { RunTracker } from './common/runs';
@@ -27,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
         try {
             await srv.execute(ServerCommand.cancel, { runId });
         } catch (err) {
-            await showError(`Editloop: cancelling run ${runId} failed: ${errorMessage(err)}`);
+            await showError(`Editloop: cancelling the training ${runLabel(runId)} failed: ${errorMessage(err)}`);
         }
     });
     const srv = new EditloopServer({
@@ -75,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
         vscode.window.registerWebviewViewProvider(StatsPanel.viewId, panel),
         vscode.workspace.registerTextDocumentContentProvider(ORIGINAL_SCHEME, new OriginalContentProvider(execute)),
         { dispose: () => (lensProvider?.dispose(), hoverProvider?.dispose()) },
-        ...registerCommands({ server: srv, store, runs, panel, memento: context.globalState }),
+        ...registerCommands({ server: srv, store, runs, panel, memento: context.globalState, workspaceState: context.workspaceState }),
         srv.onDidChangeState((state) => {
             serverStatus.show(state);
             if (state.kind === 'running') {
@@ -102,6 +103,11 @@ export function activate(context: vscode.ExtensionContext): void {
             }
             statsBar.scheduleRefresh();
             panel.scheduleRefresh();
+        }),
+        // Events recorded (here, in another window, by the CLI): the figures are stale.
+        srv.onStatsChanged(() => {
+            panel.scheduleRefresh();
+            statsBar.scheduleRefresh();
         }),
         srv.onRunFinished((raw) => {
             const params = parseRunFinished(raw);

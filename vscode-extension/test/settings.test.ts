@@ -28,6 +28,12 @@ describe('settings table vs package.json', () => {
         }
     });
 
+    it('offers editloop.rejectRemovesText, on by default (Reject deletes the text, as Copilot does)', () => {
+        expect(properties['editloop.rejectRemovesText']).toMatchObject({ type: 'boolean', default: true });
+        expect(readSettings(() => undefined).settings.rejectRemovesText).toBe(true);
+        expect(readSettings((n) => (n === 'rejectRemovesText' ? false : undefined)).settings.rejectRemovesText).toBe(false);
+    });
+
     it('describes every setting', () => {
         for (const [name, prop] of Object.entries(properties)) {
             expect((prop.markdownDescription ?? prop.description ?? '').length, name).toBeGreaterThan(20);

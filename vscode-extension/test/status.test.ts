@@ -7,7 +7,7 @@ import { statsTooltip, StatsStatusBar } from '../src/views/status';
 
 const defaults = readSettings(() => undefined).settings;
 const withSettings = (over: Partial<Settings>): Settings => ({ ...defaults, ...over });
-const stats = { pending: 2, acceptRate: 0.5, dataDir: '/home/u/.local/share/editloop' };
+const stats = { pending: 2, total: 49, keptRate: 0.98, unchangedRate: 0, dataDir: '/home/u/.local/share/editloop' };
 
 describe('isLoopbackHost', () => {
     it('knows the names that always mean this machine', () => {
@@ -39,7 +39,9 @@ describe('statsTooltip', () => {
     it('says when nothing leaves the machine, and names the data folder the server reports', () => {
         const tip = statsTooltip(stats, { settings: defaults, trusted: true });
         expect(tip.split('\n')).toEqual([
-            'Editloop: 2 AI regions awaiting an outcome; accept rate 50%.',
+            'Editloop: 2 AI regions awaiting an outcome.',
+            'Of 49 AI outputs with an outcome: kept 98% · unchanged 0%.',
+            'Kept: AI outputs you kept, as written or after editing them (not rejected); unchanged: kept exactly as written.',
             'Generation: the local model on this machine; no text is sent anywhere.',
             'Data folder: /home/u/.local/share/editloop',
             'Click for stats.',
@@ -66,10 +68,11 @@ describe('statsTooltip', () => {
     });
 
     it('falls back to the dataDir setting, then the default, and explains Restricted Mode', () => {
-        const noDir = { pending: 1, acceptRate: null };
+        const noDir = { pending: 1, total: 0, keptRate: null, unchangedRate: null };
         expect(statsTooltip(noDir, { settings: withSettings({ dataDir: '~/el' }), trusted: true })).toContain('Data folder: ~/el');
         const tip = statsTooltip(noDir, { settings: defaults, trusted: false });
-        expect(tip).toContain('1 AI region awaiting an outcome; accept rate –.');
+        expect(tip).toContain('1 AI region awaiting an outcome.\nNo outcome recorded yet.');
+        expect(tip).not.toContain('kept');
         expect(tip).toContain("Data folder: the server's default (EDITLOOP_HOME or the user data folder)");
         expect(tip).toContain(
             "Restricted Mode: this workspace's values of editloop.python, editloop.dataDir, editloop.exclude, editloop.training.baseModel, editloop.generation.endpoint, editloop.redactSecrets are ignored; yours apply.",
@@ -86,14 +89,16 @@ describe('StatsStatusBar', () => {
                 if (fail) {
                     throw new Error('not running');
                 }
-                return { pending: 2, acceptRate: 0.5, dataDir: '/data/el' };
+                return { pending: 2, total: 49, counts: { accept: 0, edit: 48, reject: 1 }, acceptRate: 0, unchangedRate: 0, keptRate: 0.9796, dataDir: '/data/el' };
             },
             () => ({ settings: withSettings({ 'generation.model': 'm', 'generation.endpoint': 'https://h.example/v1' }), trusted: false }),
         );
         const item = items[items.length - 1];
         await bar.refresh();
         expect(item.visible).toBe(true);
-        expect(item.text).toBe('$(feedback) 2 pending · 50%');
+        // The share a user means by "accepted": kept, with or without edits; never a bare "0%".
+        expect(item.text).toBe('$(feedback) 2 pending · kept 98%');
+        expect(item.tooltip).toContain('Of 49 AI outputs with an outcome: kept 98% · unchanged 0%.');
         expect(item.tooltip).toContain('sent to h.example, another machine.');
         expect(item.tooltip).toContain('Data folder: /data/el');
         expect(item.tooltip).toContain('Restricted Mode:');

@@ -20,6 +20,8 @@ export const ServerCommand = {
 
 export const RegionsNotification = 'editloop/regions';
 export const RunFinishedNotification = 'editloop/runFinished';
+/** Params `{}`: events were recorded (by this server or another process); stats views refetch. */
+export const StatsChangedNotification = 'editloop/statsChanged';
 
 export interface Position {
     line: number;
@@ -61,6 +63,10 @@ export interface RunFinishedParams {
     runId: string;
     status: string;
     metrics: Record<string, unknown>;
+    /** Why a failed run failed, when the server says. */
+    error?: string;
+    /** The run's model became the active one (also in metrics.promoted from older servers). */
+    promoted?: boolean;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -140,11 +146,18 @@ export function parseRunFinished(v: unknown): RunFinishedParams | undefined {
     if (runId === undefined) {
         return undefined;
     }
-    return {
+    const out: RunFinishedParams = {
         runId,
         status: typeof v.status === 'string' ? v.status : 'unknown',
         metrics: isObject(v.metrics) ? v.metrics : {},
     };
+    if (typeof v.promoted === 'boolean') {
+        out.promoted = v.promoted;
+    }
+    if (typeof v.error === 'string' && v.error.trim()) {
+        out.error = v.error.trim().slice(0, 500);
+    }
+    return out;
 }
 
 /** The `runId` of an `editloop.train` result, or undefined. */
@@ -155,6 +168,11 @@ export function runIdOf(result: unknown): string | undefined {
 /** The `regionId` of an `editloop.track`/`editloop.generate` result, or undefined. */
 export function regionIdOf(result: unknown): string | undefined {
     return isObject(result) ? idOf(result.regionId) : undefined;
+}
+
+/** The canonical `artifactType` an `editloop.track` result reports, or undefined. */
+export function artifactTypeOf(result: unknown): string | undefined {
+    return isObject(result) && typeof result.artifactType === 'string' && result.artifactType ? result.artifactType.slice(0, 80) : undefined;
 }
 
 export function comparePositions(a: Position, b: Position): number {

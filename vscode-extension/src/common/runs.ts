@@ -1,3 +1,4 @@
+import { runLabel } from './names';
 import { RunFinishedParams } from './protocol';
 import { formatNumber } from './statsModel';
 
@@ -82,7 +83,8 @@ export function runFinishedMessage(params: RunFinishedParams): string {
     const parts = ['valLoss', 'valSimilarity', 'validity']
         .filter((k) => typeof m[k] === 'number' && Number.isFinite(m[k]))
         .map((k) => `${k} ${formatNumber(m[k] as number)}`);
-    const promoted = m.promoted === true ? '; promoted to the active model' : '';
+    const promoted = (params.promoted ?? m.promoted === true) ? '; promoted to the active model' : '';
     const details = parts.length ? ` (${parts.join(', ')})` : '';
-    return `Editloop: training run ${params.runId} ${params.status}${details}${promoted}.`;
+    const error = params.status === 'failed' && params.error ? `: ${params.error.replace(/[.\s]+$/, '')}` : '';
+    return `Editloop: training ${runLabel(params.runId)} ${params.status}${details}${promoted}${error}.`;
 }

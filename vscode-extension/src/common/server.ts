@@ -19,7 +19,7 @@ import {
 import { EditloopClient, ServerCommandsFeature, ServerProgressFeature } from './client';
 import { debounce } from './debounce';
 import { log, showError } from './logging';
-import { RegionsNotification, RunFinishedNotification } from './protocol';
+import { RegionsNotification, RunFinishedNotification, StatsChangedNotification } from './protocol';
 import {
     checkEditloop,
     describeCheck,
@@ -80,6 +80,7 @@ export class EditloopServer implements vscode.Disposable {
     private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
     private readonly regionsEmitter = new vscode.EventEmitter<unknown>();
     private readonly runFinishedEmitter = new vscode.EventEmitter<unknown>();
+    private readonly statsChangedEmitter = new vscode.EventEmitter<void>();
     private readonly settingsEmitter = new vscode.EventEmitter<Settings>();
     private readonly disposables: vscode.Disposable[] = [];
     private readonly restartSoon = debounce(() => void this.restart(), RESTART_DELAY_MS);
@@ -90,6 +91,8 @@ export class EditloopServer implements vscode.Disposable {
     readonly onRegions = this.regionsEmitter.event;
     /** Raw `editloop/runFinished` params (parse with protocol.parseRunFinished). */
     readonly onRunFinished = this.runFinishedEmitter.event;
+    /** `editloop/statsChanged`: events were recorded (by this server or another process). */
+    readonly onStatsChanged = this.statsChangedEmitter.event;
     /** The settings in effect changed (a settings edit, or trust granted). */
     readonly onDidChangeSettings = this.settingsEmitter.event;
 
@@ -98,6 +101,7 @@ export class EditloopServer implements vscode.Disposable {
             this.stateEmitter,
             this.regionsEmitter,
             this.runFinishedEmitter,
+            this.statsChangedEmitter,
             this.settingsEmitter,
             vscode.workspace.onDidChangeConfiguration((e) => {
                 if (e.affectsConfiguration(SECTION)) {
@@ -267,6 +271,7 @@ export class EditloopServer implements vscode.Disposable {
         );
         client.onNotification(RegionsNotification, (params: unknown) => this.regionsEmitter.fire(params));
         client.onNotification(RunFinishedNotification, (params: unknown) => this.runFinishedEmitter.fire(params));
+        client.onNotification(StatsChangedNotification, () => this.statsChangedEmitter.fire());
         client.onDidChangeState((e) => {
             if (e.newState === State.Stopped && this.client === client && this._state.kind === 'running') {
                 this.setState({ kind: 'error', detail: 'The server stopped; see the logs' });

@@ -64,6 +64,8 @@ export const SETTINGS = {
     'generation.inline': bool(false),
     'generation.retryInvalid': bool(true),
     survivalSeconds: numbers([30, 120, 300, 600]),
+    /** Editor-only (the server ignores it, settings.py EDITOR_ONLY): Reject deletes the region's text. */
+    rejectRemovesText: bool(true),
     redactSecrets: bool(true),
     exclude: strings(['**/.env', '**/.env.*', '**/*.pem', '**/*.key', '**/id_rsa*', '**/secrets/**', '**/.git/**']),
     'training.baseModel': str(''),

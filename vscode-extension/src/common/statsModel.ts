@@ -1,3 +1,5 @@
+import { runLabel, runName } from './names';
+
 /**
  * `editloop.stats` result -> what the stats panel draws. Defensive by design: the server's result
  * may grow, shrink or be malformed; every field is checked, missing ones become empty series, and
@@ -19,11 +21,16 @@ export interface CurveView {
 
 export interface RunView {
     id: string;
+    /** "run of 12-03 14:05" and "…eb4e90" (names.ts), or the id itself when it has another shape. */
+    name: string;
+    suffix: string;
     method: string;
     status: string;
     promoted: boolean;
     startedAt: string;
     finishedAt: string;
+    /** Why it ended as it did (the server's `reason`, else `error`): shown for failed and cancelled runs. */
+    reason: string;
     /** "valLoss 0.41 · valSimilarity 0.87": the scalar metrics, for the runs table. */
     summary: string;
     curve: CurveView;
@@ -35,15 +42,22 @@ export interface StatsView {
     total: number;
     pending: number;
     counts: ActionCounts;
-    acceptRate: number | null;
+    /**
+     * Share of AI outputs the user kept, with or without edits (accepted + edited), 0..1. What a
+     * user who fixes the output and clicks Accept calls "accepted".
+     */
+    keptRate: number | null;
+    /** Share kept exactly as written (the server's `unchangedRate`, formerly `acceptRate`), 0..1. */
+    unchangedRate: number | null;
     meanSimilarity: number | null;
     meanReward: number | null;
     embeddings: string | null;
-    byArtifactType: { labels: string[]; accept: number[]; edit: number[]; reject: number[] };
+    byArtifactType: { labels: string[]; accept: number[]; edit: number[]; reject: number[]; keptRate: (number | null)[] };
     daily: {
         labels: string[];
         events: number[];
-        acceptRate: (number | null)[];
+        keptRate: (number | null)[];
+        unchangedRate: (number | null)[];
         meanEditDistance: (number | null)[];
         meanSimilarity: (number | null)[];
     };
@@ -52,6 +66,7 @@ export interface StatsView {
 }
 
 const MAX_TEXT = 120;
+const MAX_REASON = 400;
 const MAX_ITEMS = 500;
 
 type Obj = Record<string, unknown>;
@@ -81,6 +96,31 @@ export function text(v: unknown, fallback = ''): string {
         return String(v);
     }
     return fallback;
+}
+
+/** Like text(), for sentences (a failure's reason): up to MAX_REASON characters. */
+function longText(v: unknown): string {
+    if (typeof v !== 'string') {
+        return '';
+    }
+    const t = v.trim();
+    return t.length > MAX_REASON ? t.slice(0, MAX_REASON - 1) + '…' : t;
+}
+
+function rate(v: unknown): number | null {
+    const n = num(v);
+    return n === null ? null : Math.min(1, Math.max(0, n));
+}
+
+/**
+ * keptRate and unchangedRate of a stats object (the whole, a type or a day). A server older than
+ * keptRate: computed from the counts when they are there; `acceptRate` always meant "unchanged".
+ */
+function ratesOf(o: Obj, counts: ActionCounts): { keptRate: number | null; unchangedRate: number | null } {
+    const total = counts.accept + counts.edit + counts.reject;
+    const kept = rate(o.keptRate) ?? (total > 0 ? (counts.accept + counts.edit) / total : null);
+    const unchanged = rate(o.unchangedRate) ?? rate(o.acceptRate);
+    return { keptRate: kept, unchangedRate: unchanged };
 }
 
 function countsOf(v: unknown): ActionCounts {
@@ -130,17 +170,21 @@ function runOf(v: unknown): RunView | undefined {
     if (!id) {
         return undefined;
     }
+    const named = runName(id);
     const metrics = obj(o.metrics);
     const summary = SCALAR_METRICS.filter((k) => num(metrics[k]) !== null)
         .map((k) => `${k} ${formatNumber(metrics[k] as number)}`)
         .join(' · ');
     return {
         id,
+        name: named ? named.when : runLabel(id),
+        suffix: named ? named.suffix : '',
         method: text(o.method, '?'),
         status: text(o.status, 'unknown'),
         promoted: o.promoted === true || o.promoted === 1,
         startedAt: text(o.startedAt),
         finishedAt: text(o.finishedAt),
+        reason: longText(o.reason) || longText(o.error),
         summary,
         curve: curveOf(metrics.curve),
     };
@@ -163,7 +207,7 @@ export function toStatsView(raw: unknown): StatsView {
         total,
         pending: count(s.pending),
         counts,
-        acceptRate: num(s.acceptRate),
+        ...ratesOf(s, counts),
         meanSimilarity: num(s.meanSimilarity),
         meanReward: num(s.meanReward),
         embeddings,
@@ -172,11 +216,13 @@ export function toStatsView(raw: unknown): StatsView {
             accept: byType.map(([, c]) => countsOf(c).accept),
             edit: byType.map(([, c]) => countsOf(c).edit),
             reject: byType.map(([, c]) => countsOf(c).reject),
+            keptRate: byType.map(([, c]) => ratesOf(obj(c), countsOf(c)).keptRate),
         },
         daily: {
             labels: daily.map((d) => text(d.date)),
             events: daily.map((d) => count(d.events)),
-            acceptRate: daily.map((d) => num(d.acceptRate)),
+            keptRate: daily.map((d) => ratesOf(d, countsOf(d)).keptRate),
+            unchangedRate: daily.map((d) => ratesOf(d, countsOf(d)).unchangedRate),
             meanEditDistance: daily.map((d) => num(d.meanEditDistance)),
             meanSimilarity: daily.map((d) => num(d.meanSimilarity)),
         },
@@ -185,16 +231,27 @@ export function toStatsView(raw: unknown): StatsView {
     };
 }
 
+export interface StatusFigures {
+    pending: number;
+    /** Outcomes recorded so far (accepted, edited or rejected). */
+    total: number;
+    keptRate: number | null;
+    unchangedRate: number | null;
+    dataDir?: string;
+}
+
 /**
- * "3 pending · 72% accepted" for the status bar; acceptRate is 0..1. dataDir: the folder the
+ * The status bar's figures: pending regions, and of the outputs with an outcome the share kept
+ * (with or without edits) and the share kept unchanged; rates are 0..1. dataDir: the folder the
  * server actually uses (it reports it in `editloop.stats`), when it says.
  */
-export function statusText(stats: unknown): { pending: number; acceptRate: number | null; dataDir?: string } {
+export function statusText(stats: unknown): StatusFigures {
     const s = obj(stats);
-    const rate = num(s.acceptRate);
-    const out: { pending: number; acceptRate: number | null; dataDir?: string } = {
+    const counts = countsOf(s.counts);
+    const out: StatusFigures = {
         pending: count(s.pending),
-        acceptRate: rate === null ? null : Math.min(1, Math.max(0, rate)),
+        total: count(s.total) || counts.accept + counts.edit + counts.reject,
+        ...ratesOf(s, counts),
     };
     if (typeof s.dataDir === 'string' && s.dataDir.trim()) {
         out.dataDir = s.dataDir.slice(0, 1000);
@@ -205,3 +262,12 @@ export function statusText(stats: unknown): { pending: number; acceptRate: numbe
 export function percent(rate: number | null): string {
     return rate === null ? '–' : `${Math.round(rate * 100)}%`;
 }
+
+/** "kept 98% · unchanged 0%": the two rates, named so that neither reads as the other. */
+export function keptWording(keptRate: number | null, unchangedRate: number | null): string {
+    return `kept ${percent(keptRate)} · unchanged ${percent(unchangedRate)}`;
+}
+
+/** What the two rates mean, for tooltips and title attributes. */
+export const RATES_EXPLAINED =
+    'kept: AI outputs you kept, as written or after editing them (not rejected); unchanged: kept exactly as written.';

@@ -17,7 +17,7 @@ export class OriginalContentProvider implements vscode.TextDocumentContentProvid
         const { regionId, source } = parseOriginalUri(uri);
         const detail = parseRegionDetail(await this.execute(ServerCommand.region, { regionId }, token));
         if (!detail) {
-            throw new Error(`Editloop: no region ${regionId}`);
+            throw new Error('Editloop: this AI region is no longer tracked');
         }
         const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === source);
         if (!document) {

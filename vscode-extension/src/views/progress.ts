@@ -15,6 +15,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { EditloopClient } from '../common/client';
 import { log } from '../common/logging';
+import { progressText } from '../common/names';
 import { RunFinishedParams } from '../common/protocol';
 import { runFinishedMessage, RunTracker } from '../common/runs';
 
@@ -59,7 +60,9 @@ export class TrainingProgress implements vscode.Disposable {
         }
         part.title = value.title;
         part.message = value.message;
-        const title = value.title.startsWith('Editloop') ? value.title : `Editloop: ${value.title}`;
+        // Shown with a readable run name in the title, and no run id repeated in the message.
+        const shown = progressText(value.title, undefined).title;
+        const title = shown.startsWith('Editloop') ? shown : `Editloop: ${shown}`;
         void vscode.window.withProgress(
             { location: vscode.ProgressLocation.Notification, title, cancellable: value.cancellable ?? false },
             (progress, cancellation) =>
@@ -89,7 +92,7 @@ export class TrainingProgress implements vscode.Disposable {
             increment = Math.max(0, pct - part.reported);
             part.reported += increment;
         }
-        part.progress.report({ message: part.message, increment });
+        part.progress.report({ message: part.message === undefined ? undefined : progressText(part.title, part.message).message, increment });
     }
 
     private end(key: string): void {

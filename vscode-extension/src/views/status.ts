@@ -1,13 +1,13 @@
 /**
  * Two status items: a LanguageStatusItem with the server's state (starting, running, error), and a
- * status bar item with the pending regions and the accept rate from `editloop.stats {}`.
+ * status bar item with the pending regions and the share of AI outputs kept, from `editloop.stats {}`.
  */
 import * as vscode from 'vscode';
 import { debounce } from '../common/debounce';
 import { describeGeneration, generationTarget } from '../common/endpoint';
 import { ServerState } from '../common/server';
 import { RESTRICTED_SETTINGS, SECTION, Settings } from '../common/settings';
-import { percent, statusText } from '../common/statsModel';
+import { keptWording, percent, RATES_EXPLAINED, StatusFigures, statusText } from '../common/statsModel';
 
 /** What the tooltip says besides the stats: the settings in use and whether the workspace is trusted. */
 export interface StatusContext {
@@ -15,15 +15,26 @@ export interface StatusContext {
     trusted: boolean;
 }
 
+/** The item's text: "$(feedback) 2 pending · kept 98%" (the tooltip adds "unchanged"). */
+export function statsItemText(stats: StatusFigures): string {
+    return `$(feedback) ${stats.pending} pending · kept ${percent(stats.keptRate)}`;
+}
+
 /**
- * The stats item's tooltip (plain text, one fact a line): pending regions and accept rate, where
- * generation sends text (this machine or another host), the data folder, and Restricted Mode.
+ * The stats item's tooltip (plain text, one fact a line): pending regions, the kept and unchanged
+ * rates (each explained), where generation sends text (this machine or another host), the data
+ * folder, and Restricted Mode.
  */
-export function statsTooltip(stats: ReturnType<typeof statusText>, context: StatusContext): string {
-    const { pending, acceptRate } = stats;
+export function statsTooltip(stats: StatusFigures, context: StatusContext): string {
+    const { pending, total } = stats;
     const dataDir = stats.dataDir ?? (context.settings.dataDir || undefined);
+    const outcomes =
+        total > 0
+            ? [`Of ${total} AI output${total === 1 ? '' : 's'} with an outcome: ${keptWording(stats.keptRate, stats.unchangedRate)}.`, capitalize(RATES_EXPLAINED)]
+            : ['No outcome recorded yet.'];
     const lines = [
-        `Editloop: ${pending} AI region${pending === 1 ? '' : 's'} awaiting an outcome; accept rate ${percent(acceptRate)}.`,
+        `Editloop: ${pending} AI region${pending === 1 ? '' : 's'} awaiting an outcome.`,
+        ...outcomes,
         describeGeneration(generationTarget(context.settings)),
         `Data folder: ${dataDir ?? "the server's default (EDITLOOP_HOME or the user data folder)"}`,
     ];
@@ -33,6 +44,10 @@ export function statsTooltip(stats: ReturnType<typeof statusText>, context: Stat
     }
     lines.push('Click for stats.');
     return lines.join('\n');
+}
+
+function capitalize(s: string): string {
+    return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 export class ServerStatusItem implements vscode.Disposable {
@@ -81,7 +96,7 @@ export class StatsStatusBar implements vscode.Disposable {
     async refresh(): Promise<void> {
         try {
             const stats = statusText(await this.fetchStats());
-            this.item.text = `$(feedback) ${stats.pending} pending · ${percent(stats.acceptRate)}`;
+            this.item.text = statsItemText(stats);
             this.item.tooltip = statsTooltip(stats, this.context());
             this.item.show();
         } catch {

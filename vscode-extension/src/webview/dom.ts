@@ -2,7 +2,7 @@
  * The only way the webview creates elements: text goes through textContent, attributes through a
  * short allow-list (no event handlers, no URLs), so stored strings can never become markup.
  */
-const ALLOWED_ATTRIBUTES = new Set(['class', 'role', 'aria-label', 'aria-live', 'scope', 'title', 'type', 'colspan']);
+const ALLOWED_ATTRIBUTES = new Set(['class', 'role', 'aria-label', 'aria-live', 'aria-hidden', 'scope', 'title', 'type', 'colspan', 'datetime']);
 
 export type Child = Node | string | number | null | undefined | false;
 

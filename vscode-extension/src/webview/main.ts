@@ -15,8 +15,8 @@ import {
 } from 'chart.js';
 import type { FromWebview, ToWebview } from '../common/messages';
 import type { StatsView } from '../common/statsModel';
-import { chartSpecs, Palette } from './charts';
-import { renderStats, renderUnavailable } from './render';
+import { chartPalette, chartSpecs, Palette } from './charts';
+import { refreshTimes, renderStats, renderUnavailable } from './render';
 
 declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
 
@@ -33,18 +33,19 @@ function cssVar(name: string, fallback: string): string {
     return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
 
+/** What the panel is drawn on: the side bar's background (a webview view is transparent over it). */
+function background(): string {
+    const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
+    return cssVar('--vscode-sideBar-background', cssVar('--vscode-editor-background', dark ? '#1e1e1e' : '#ffffff'));
+}
+
+/** The theme's chart colours, adjusted to 3:1 contrast; also set as CSS variables for the HTML key. */
 function palette(): Palette {
-    return {
-        foreground: cssVar('--vscode-foreground', '#888'),
-        grid: cssVar('--vscode-charts-lines', 'rgba(128,128,128,0.3)'),
-        accept: cssVar('--vscode-charts-green', '#388a34'),
-        edit: cssVar('--vscode-charts-yellow', '#bf8803'),
-        reject: cssVar('--vscode-charts-red', '#e51400'),
-        series: ['--vscode-charts-blue', '--vscode-charts-purple', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-red'].map((v) =>
-            cssVar(v, '#1a85ff'),
-        ),
-        fontFamily: cssVar('--vscode-font-family', 'sans-serif'),
-    };
+    const p = chartPalette((name) => cssVar(name, ''), background());
+    for (const kind of ['accept', 'edit', 'reject'] as const) {
+        document.body.style.setProperty(`--editloop-${kind}`, p[kind]);
+    }
+    return p;
 }
 
 function draw(view: StatsView): void {
@@ -52,7 +53,7 @@ function draw(view: StatsView): void {
     charts.forEach((c) => c.destroy());
     charts = [];
     const specs = chartSpecs(view, palette());
-    const canvases = renderStats(root, view, specs, handlers);
+    const canvases = renderStats(root, view, specs, handlers, Date.now());
     for (const spec of specs) {
         const canvas = canvases.get(spec.key);
         if (canvas) {
@@ -74,5 +75,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 
 // VS Code swaps the body's theme class (vscode-light, vscode-dark, vscode-high-contrast): redraw in the new colours.
 new MutationObserver(() => last && draw(last)).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// "3 min ago" stays true while the panel is open.
+setInterval(() => refreshTimes(root, Date.now()), 30_000);
 
 vscode.postMessage({ type: 'ready' });

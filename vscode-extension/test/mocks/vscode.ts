@@ -46,7 +46,17 @@ export class Range {
     }
 }
 
-export class Selection extends Range {}
+export class Selection extends Range {
+    get anchor(): Position {
+        return this.start;
+    }
+    get active(): Position {
+        return this.end;
+    }
+    get isEmpty(): boolean {
+        return this.start.line === this.end.line && this.start.character === this.end.character;
+    }
+}
 
 export class CodeLens {
     constructor(readonly range: Range, public command?: { title: string; command: string; arguments?: unknown[]; tooltip?: string }) {}
@@ -76,6 +86,20 @@ export class ThemeColor {
 }
 
 export class CancellationError extends Error {}
+
+/** Records text edits; `workspace.applyEdit` (a test's stub) applies them. */
+export class WorkspaceEdit {
+    readonly edits: { uri: URI; range: Range; newText: string }[] = [];
+    delete(uri: URI, range: Range) {
+        this.edits.push({ uri, range, newText: '' });
+    }
+    replace(uri: URI, range: Range, newText: string) {
+        this.edits.push({ uri, range, newText });
+    }
+    insert(uri: URI, position: Position, newText: string) {
+        this.edits.push({ uri, range: new Range(position, position), newText });
+    }
+}
 
 export const Uri = URI;
 
@@ -108,14 +132,20 @@ export enum LanguageStatusSeverity {
 
 /** Every command id registered through `commands.registerCommand`, in order. */
 export const registeredCommands: string[] = [];
+/** The callback of each registered command, to run a command as VS Code would. */
+export const commandHandlers = new Map<string, (...args: unknown[]) => unknown>();
 
 export const commands = {
-    registerCommand(id: string, _fn: (...args: unknown[]) => unknown) {
+    registerCommand(id: string, fn: (...args: unknown[]) => unknown) {
         if (registeredCommands.includes(id)) {
             throw new Error(`command '${id}' already exists`);
         }
         registeredCommands.push(id);
-        return new Disposable(() => registeredCommands.splice(registeredCommands.indexOf(id), 1));
+        commandHandlers.set(id, fn);
+        return new Disposable(() => {
+            registeredCommands.splice(registeredCommands.indexOf(id), 1);
+            commandHandlers.delete(id);
+        });
     },
     executeCommand: async () => undefined,
 };
@@ -127,7 +157,8 @@ export const trustGranted = new EventEmitter<void>();
 
 export const workspace = {
     workspaceFolders: undefined as { uri: URI; name: string; index: number }[] | undefined,
-    textDocuments: [],
+    textDocuments: [] as unknown[],
+    applyEdit: async (_edit: WorkspaceEdit): Promise<boolean> => false,
     isTrusted: true,
     getConfiguration: (): { get(name: string): unknown; inspect(name: string): unknown } => ({ get: () => undefined, inspect: () => undefined }),
     onDidGrantWorkspaceTrust: trustGranted.event,
@@ -151,7 +182,11 @@ export interface MockStatusBarItem {
 export const statusBarItems: MockStatusBarItem[] = [];
 
 export const window = {
-    activeTextEditor: undefined,
+    activeTextEditor: undefined as unknown,
+    showQuickPick: async (_items: unknown, _options?: unknown): Promise<unknown> => undefined,
+    showInputBox: async (_options?: unknown): Promise<string | undefined> => undefined,
+    withProgress: async <T>(_options: unknown, task: (progress: { report(v: unknown): void }, token: unknown) => Promise<T>): Promise<T> =>
+        task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() }),
     visibleTextEditors: [],
     createOutputChannel: () => ({
         info() {},
