@@ -104,3 +104,15 @@ def test_unknown_is_none_never_a_fake_score():
     assert validate("just prose", "prose").score is None
     assert validate("x = 1", "code", None).score is None
     assert validate("x = 1", "code", "../etc").score is None
+
+
+def test_a_fragment_of_a_diagram_is_checked_under_its_header():
+    """An entity block marked as AI output inside a larger erDiagram is not "expected erDiagram"."""
+    from editloop.signals.validate import validate as check
+
+    ok = check("    ORDER {\n        int id\n        date created_at\n    }\n", "mermaid-erd")
+    assert ok.score == 100.0, ok
+    broken = check("    ORDER {\n        int id\n        date created_at\n", "mermaid-erd")
+    assert broken.score == 0.0 and broken.messages[0]["line"] in (2, 3)
+    other = check("flowchart LR\n  a --> b\n", "mermaid-erd")
+    assert other.score == 0.0 and "expected erDiagram" in other.messages[0]["message"]

@@ -226,6 +226,17 @@ def _union_length(ranges: list[tuple[int, int]]) -> int:
 _FENCE = re.compile(r"\A\s*(```+|~~~+)[ \t]*(?:mermaid)?[ \t]*\n(.*?)\n[ \t]*\1[ \t]*\s*\Z", re.S)
 
 
+# Every Mermaid diagram type's first word: anything else on the first line is a fragment.
+DIAGRAM_KEYWORDS = frozenset(
+    k for kinds in MERMAID_KINDS.values() for k in kinds
+) | {
+    "stateDiagram", "stateDiagram-v2", "gantt", "pie", "journey", "gitGraph", "mindmap", "timeline",
+    "quadrantChart", "requirementDiagram", "C4Context", "C4Container", "C4Component", "C4Dynamic",
+    "C4Deployment", "sankey-beta", "xychart-beta", "block-beta", "packet-beta", "architecture-beta",
+    "kanban", "radar-beta", "zenuml", "info",
+}
+
+
 def diagram_keyword(text: str) -> str | None:
     """The diagram's type keyword (``erDiagram``, ``flowchart``...) after front matter and ``%%`` comments."""
     in_front = False
@@ -255,6 +266,11 @@ def _validate_mermaid(text: str, expected: tuple[str, ...]) -> Validation:
         line_offset = text[: fenced.start(2)].count("\n")
         text = fenced.group(2)
     keyword = diagram_keyword(text)
+    if expected and keyword is not None and keyword not in DIAGRAM_KEYWORDS:
+        # A fragment of a diagram (an entity block marked as AI output): check it under its header.
+        text = f"{expected[0]}\n{text}"
+        line_offset -= 1
+        keyword = expected[0]
     if expected and keyword is not None and keyword not in expected:
         msg = f"expected {expected[0]}, found {keyword!r}"
         return Validation(0.0, [{"line": line_offset, "column": 0, "message": msg}], "mmdr")
