@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     # One Train now, as the server starts it: a worker process on the recorded events.
     t0 = time.perf_counter()
     run_id = jobs.start_run(home, method="auto", artifact_type="mermaid-erd", base_model=model)
-    status = jobs.wait_run(home, run_id, timeout=1800)
+    status = jobs.wait_run(home, run_id, stall_timeout=600)
     train_now_s = time.perf_counter() - t0
 
     ed_s, trl_s = statistics.median(ed), statistics.median(trl)

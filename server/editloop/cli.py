@@ -119,37 +119,29 @@ def _home(args: argparse.Namespace):
     return data_dir(getattr(args, "data_dir", None))
 
 
-def _bar(event: dict[str, Any]) -> None:
-    pct = event.get("percentage")
-    if pct is None:
-        if event.get("message"):
-            print(f"\r{event['message'][:100]:<100}", file=sys.stderr)
-        return
-    width = 30
-    done = int(width * min(100, max(0, pct)) / 100)
-    loss = f" loss {float(event['loss']):.3f}" if event.get("loss") is not None else ""
-    msg = (event.get("message") or "")[:40]
-    print(f"\r[{'#' * done}{'.' * (width - done)}] {pct:5.1f}%{loss} {msg:<40}", end="", file=sys.stderr, flush=True)
-
-
 @command("train")
 def cmd_train(args: argparse.Namespace) -> int:
     from .training.jobs import cancel_run, start_run, wait_run
+    from .training.progress import ProgressPrinter, one_line
 
     home = _home(args)
     run_id = start_run(home, method=args.method, artifact_type=args.artifact_type, search=args.search, base_model=args.base_model or "", settings={"threads": args.threads})
     print(f"run {run_id} started (Ctrl-C cancels it)", file=sys.stderr)
+    bar = ProgressPrinter(sys.stderr)  # the demo shows Train now with the same bar
     try:
-        status = wait_run(home, run_id, callback=_bar)
+        status = wait_run(home, run_id, callback=bar, stall_timeout=args.stall_timeout or None)
     except KeyboardInterrupt:
-        print(f"\ncancelling {run_id} ...", file=sys.stderr)
+        bar.close()
+        print(f"cancelling {run_id} ...", file=sys.stderr)
         print(json.dumps(cancel_run(home, run_id)))
         return 130
-    print(file=sys.stderr)
+    finally:
+        bar.close()
     metrics = status.get("metrics") or {}
     print(json.dumps({"runId": run_id, "status": status["status"], "promoted": status["promoted"], "reason": status.get("reason"), "metrics": {k: v for k, v in metrics.items() if k != "curve"}}, indent=2))
     if status["status"] != "succeeded":
-        raise EditloopError(f"run {run_id} {status['status']}: {status.get('error') or status.get('reason') or 'see runs/' + run_id + '/train.log'}")
+        why = status.get("error") or status.get("reason") or f"see {home / 'runs' / run_id / 'train.log'}"
+        raise EditloopError(f"run {run_id} {status['status']}: {one_line(why)}")
     return 0
 
 
@@ -185,11 +177,31 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
-    from .curation import export
+    from pathlib import Path
 
-    n = export(_store(args), args.format, args.output, artifact_type=args.artifact_type)
-    print(f"wrote {n} rows to {args.output}")
+    from .curation.exporter import export_to
+
+    out = Path(args.output).expanduser().absolute() if args.output else None  # relative to the current folder
+    path, n = export_to(_store(args), args.format, out, overwrite=args.force, overwrite_hint="pass --force",
+                        artifact_type=args.artifact_type)
+    print(f"wrote {n} rows to {path}")
     return 0
+
+
+@command("doctor")
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .paths import data_dir
+    from .store.doctor import diagnose, format_report, fresh_db
+
+    home = data_dir(getattr(args, "data_dir", None), create=False)
+    if args.fresh_db:
+        moved, new = fresh_db(home)
+        print("moved aside, unchanged: " + ", ".join(str(m) for m in moved))
+        print(f"started a new database: {new}")
+        return 0
+    report = diagnose(home)
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0 if report["ok"] else 1
 
 
 @command("batch")
@@ -220,7 +232,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="editloop", description="Capture how you fix AI output; train a model on it.")
     p.add_argument("--version", action="version", version=f"editloop {__version__}")
-    p.add_argument("--data-dir", help="the data folder (default: EDITLOOP_HOME or the platform's user data folder)")
+    p.add_argument("--data-dir", metavar="DIR", help="the data folder (default: EDITLOOP_HOME, else the platform's user data "
+                   "folder; demo: ./.editloop-demo); also accepted after the command")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     s = sub.add_parser("serve", help="run the language server over stdio")
@@ -241,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--artifact-type")
     s.add_argument("--base-model", help="a Hugging Face id or folder (default: editloop.training.baseModel, else the embedded model)")
     s.add_argument("--threads", type=int, default=0, help="torch threads; 0: every core, at most 4")
+    s.add_argument("--stall-timeout", type=float, default=600, metavar="SECONDS",
+                   help="cancel the run if it reports no progress for this long (0: never); there is no overall deadline")
 
     s = sub.add_parser("runs", help="list training runs")
     s.add_argument("--json", action="store_true")
@@ -251,8 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("export", help="write the dataset as JSONL")
     s.add_argument("--format", required=True, choices=["sft", "dpo", "kto", "openai"])
-    s.add_argument("-o", "--output", required=True)
+    s.add_argument("-o", "--output", help="the file to write (its folder must exist; not inside the data folder "
+                   "except its exports/ folder); default: <data folder>/exports/<format>-<time>.jsonl")
+    s.add_argument("--force", action="store_true", help="replace OUTPUT if it exists (it keeps its mode)")
     s.add_argument("--artifact-type")
+
+    s = sub.add_parser("doctor", help="check the data folder and the database (integrity, schema, counts); exit 1 if damaged")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--fresh-db", action="store_true", help="only for a damaged database: move it aside "
+                   "(feedback.db.corrupt-<time>, with -wal/-shm) and start a new one")
 
     s = sub.add_parser("batch", help="build and record a training batch")
     s.add_argument("--method", default="auto")
@@ -265,13 +287,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", default="default", choices=["default", "tiny"])
     s.add_argument("--threads", type=int, default=1, help="torch threads (the shipped model: 2)")
 
-    s = sub.add_parser("demo", help="the whole loop on the embedded model, in a real language-server session")
+    from .demo import FOLDER_HELP
+
+    s = sub.add_parser("demo", help="the whole loop on the embedded model, in a real language-server session",
+                       description="The whole loop on the embedded model, in a real language-server session. "
+                                   f"The {FOLDER_HELP}. Ctrl-C cancels the training run it started.")
     s.add_argument("--quick", action="store_true", help="fewer events (a smoke test, a minute or two)")
 
     s = sub.add_parser("bench", help="run a benchmark and write its table into docs/benchmarks.md")
     s.add_argument("which", choices=["system", "learning"])
     s.add_argument("--quick", action="store_true", help="a short end-to-end run that proves the benchmark works (numbers not reported)")
+    _global_flags_after_commands(sub)
     return p
+
+
+def _global_flags_after_commands(sub) -> None:
+    """`editloop COMMAND --data-dir X` as well as `editloop --data-dir X COMMAND` (SUPPRESS: a flag
+    given before the command is kept when it is not repeated after it)."""
+    for name, parser in sub.choices.items():
+        if "--data-dir" not in parser._option_string_actions:
+            parser.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                                help="the demo's data folder (default: EDITLOOP_HOME, else ./.editloop-demo)" if name == "demo"
+                                else "the data folder (default: EDITLOOP_HOME, else the platform's user data folder)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,30 +7,106 @@ and after are printed, and an HTML report with charts is written next to the dat
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
+import os
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .simulate.loop import Evaluation, LoopConfig, LoopResult, run_loop
+from .errors import EditloopError
+
+if TYPE_CHECKING:  # the CLI imports this module for its help text: pygls only when the demo runs
+    from .simulate.loop import LoopConfig, LoopResult
+
+DEFAULT_DIR = ".editloop-demo"
+MARKER = "demo.json"  # marks a folder the demo wrote, which the next demo may wipe
+FOLDER_HELP = (f"data folder: --data-dir, else EDITLOOP_HOME, else ./{DEFAULT_DIR}; the demo starts from nothing, "
+               "so it empties a previous demo's folder and refuses one holding other Editloop data")
 
 
-def run_demo(*, quick: bool = False, home: str | None = None) -> int:
-    home_path = Path(home or ".editloop-demo").resolve()
-    if (home_path / "feedback.db").exists():
-        import shutil
+def demo_dir(home: str | None = None) -> Path:
+    """The demo's data folder, resolved as every command resolves it (``--data-dir`` sets
+    EDITLOOP_HOME; EDITLOOP_HOME wins over ``home``), with ``./.editloop-demo`` instead of the
+    user's own data folder as the default: the demo empties its folder."""
+    raw = os.environ.get("EDITLOOP_HOME") or home
+    if not raw:
+        return Path(DEFAULT_DIR).resolve()
+    from .paths import data_dir
 
-        shutil.rmtree(home_path)  # a demo starts from nothing
-    home_path.mkdir(parents=True, exist_ok=True)
-    cfg = LoopConfig(user="snake-purist", rounds=1, events_per_round=16 if quick else 80, heldout=4 if quick else 12, seed=7)
+    return data_dir(raw, create=False).resolve()
+
+
+def prepare(home: Path) -> None:
+    """Start from nothing: empty a previous demo's folder (cancelling a run still going in it);
+    refuse a folder holding Editloop data that the demo did not write."""
+    import shutil
+
+    if (home / "feedback.db").exists():
+        ours = home.name == DEFAULT_DIR or (home / MARKER).exists() or (home / "report.html").exists()
+        if not ours:
+            raise EditloopError(f"{home} holds Editloop data that the demo did not write; the demo empties its "
+                                "folder, so give it another one (--data-dir DIR)")
+        cancel_active(home)
+        shutil.rmtree(home)
+    from .paths import ensure_private_dir
+    from .store import Store
+
+    ensure_private_dir(home)
+    Store.open(home).close()
+    (home / MARKER).write_text(json.dumps({"demo": True, "started": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+
+
+def cancel_active(home: Path) -> list[str]:
+    """Cancel every run still queued or running in ``home`` (the last resort after an interrupted demo)."""
+    from .store import Store
+    from .training.jobs import ACTIVE, cancel_run, list_runs
+
+    store = Store.open(home)
+    try:
+        active = [r["id"] for r in list_runs(store) if r["status"] in ACTIVE]
+    finally:
+        store.close()
+    for run_id in active:
+        cancel_run(home, run_id)
+    return active
+
+
+def run_demo(*, quick: bool = False, home: str | None = None, base_model: str | None = None,
+             train_settings: dict[str, Any] | None = None) -> int:
+    """The demo (``base_model``/``train_settings``: another base model and TrainConfig fields, for tests)."""
+    import asyncio
+
+    from .simulate.loop import LoopConfig, run_loop
+    from .training.progress import ProgressPrinter
+
+    home_path = demo_dir(home)
+    prepare(home_path)
+    server_settings = {"training": {"baseModel": base_model}} if base_model else {}
+    cfg = LoopConfig(user="snake-purist", rounds=1, events_per_round=16 if quick else 80, heldout=4 if quick else 12, seed=7,
+                     server_settings=server_settings, train_settings=dict(train_settings or {}))
     t0 = time.perf_counter()
     print(f"Editloop demo: data in {home_path}")
-    from .training.base_model import default_model_path, stderr_progress
+    if not base_model:
+        from .training.base_model import default_model_path, stderr_progress
 
-    print(f"base model: {default_model_path(home_path, progress=stderr_progress)}")
-    result = asyncio.run(run_loop(home_path, cfg))
+        print(f"base model: {default_model_path(home_path, progress=stderr_progress)}")
+    printer = ProgressPrinter(sys.stderr)
+
+    def log(line: str) -> None:
+        printer.close()
+        print(line, flush=True)
+
+    try:
+        result = asyncio.run(run_loop(home_path, cfg, log=log, on_progress=printer))
+    except BaseException:
+        printer.close()
+        # the session cancels its runs; this catches one it could not (a second Ctrl-C, a crash)
+        for run_id in cancel_active(home_path):
+            print(f"cancelled run {run_id}", file=sys.stderr)
+        raise
+    printer.close()
     elapsed = time.perf_counter() - t0
     table = summary(result, cfg)
     print()
@@ -108,4 +184,4 @@ svg text{{font:12px system-ui,sans-serif}} .t{{font-weight:bold}} .b0{{fill:#3b6
 <details><summary>raw numbers</summary><pre>{html.escape(data)}</pre></details></body></html>"""
 
 
-__all__ = ["run_demo", "Evaluation"]
+__all__ = ["run_demo", "demo_dir", "DEFAULT_DIR"]

@@ -35,7 +35,7 @@ async def test_train_passes_settings_and_curation_overrides_to_the_run(tmp_path,
         with pytest.raises(Exception, match="settings"):
             await s.command("editloop.train", {"method": "sft", "settings": "epochs=1"})
         started = await s.command("editloop.train", {"method": "sft", "artifactType": "toy", "settings": settings})
-        finished = await s.wait_run(started["runId"], timeout=300)
+        finished = await s.wait_run(started["runId"], stall_timeout=300)
     assert finished["status"] == "succeeded", finished
     store = Store.open(home)
     try:

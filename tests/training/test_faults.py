@@ -18,7 +18,7 @@ def test_out_of_memory_worker_fails_cleanly_and_keeps_the_promoted_model(home, t
     # 600 MB of address space: torch cannot even finish loading, as on a machine out of memory.
     run_id = jobs.start_run(home, method="sft", artifact_type="toy", base_model=tiny_model, data=toy_data,
                             launcher=["prlimit", "--as=600000000", sys.executable])
-    status = jobs.wait_run(home, run_id, timeout=300)
+    status = jobs.wait_run(home, run_id, stall_timeout=300)
     assert status["status"] == "failed"
     assert status["error"].startswith("out of memory while training"), status["error"]
     assert "\n" not in status["error"]

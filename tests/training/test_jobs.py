@@ -34,7 +34,7 @@ def _run_in_process(home, tiny_model, data, **settings):
 
 
 def _wait_for_step(home, run_id, timeout=120):
-    for event in jobs.iter_progress(home, run_id, timeout=timeout):
+    for event in jobs.iter_progress(home, run_id, stall_timeout=timeout):
         if event.get("type") == "progress" and event["step"] >= 1:
             return event
         assert event.get("type") != "finished", event

@@ -23,7 +23,7 @@ def _tokenizer():
 class Scripted(GenerationEvaluator):
     """The real scoring with scripted outputs in place of a model's generations."""
 
-    def generate(self, model) -> list[str]:
+    def generate(self, model, on_progress=None) -> list[str]:
         return list(model)
 
 

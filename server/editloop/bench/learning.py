@@ -160,7 +160,7 @@ async def train_now(home: Path, cfg: LoopConfig, request: dict[str, Any]) -> tup
     async with ServerSession(home, settings=cfg.server_settings, env={"EDITLOOP_HOME": str(home)}) as session:
         t0 = time.perf_counter()
         started = await session.command("editloop.train", request)
-        finished = await session.wait_run(started["runId"], timeout=3600)
+        finished = await session.wait_run(started["runId"], stall_timeout=cfg.stall_timeout)
         return finished, time.perf_counter() - t0
 
 

@@ -20,26 +20,17 @@ log = logging.getLogger(__name__)
 METHODS = ("auto", "sft", "dpo", "kto")
 
 
-def _progress_message(event: dict[str, Any]) -> str:
-    parts = [event.get("message") or event.get("stage") or ""]
-    total = event.get("maxSteps", event.get("total"))
-    if event.get("step") is not None and total is not None:
-        parts.append(f"step {event['step']}/{total}")
-    if event.get("loss") is not None:
-        parts.append(f"loss {float(event['loss']):.3f}")
-    return " · ".join(p for p in parts if p)
-
-
 async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
     """Follow the run's progress file and report it to the client until the run finishes."""
     from ..training.jobs import cancel_run, iter_progress
+    from ..training.progress import describe
 
     loop = asyncio.get_running_loop()
     token = f"editloop-train-{run_id}-{uuid.uuid4().hex[:6]}"
     has_progress = False
     try:
         await asyncio.wait_for(ls.work_done_progress.create_async(token), timeout=5)
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"Editloop: training {run_id}", cancellable=True, message=f"run {run_id} starting", percentage=0))
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"Editloop: training {run_id}", cancellable=True, message="starting", percentage=0))
         has_progress = True
     except Exception:  # noqa: BLE001 - a client without work-done progress still gets runFinished
         log.info("client did not accept a progress token; relaying runFinished only")
@@ -67,7 +58,7 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
             continue
         if event.get("type") == "finished":
             if has_progress:
-                ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"run {run_id} {event.get('status')}"))
+                ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=describe(event)))
             finished = {"runId": run_id, "status": event.get("status"), "promoted": bool(event.get("promoted")), "metrics": event.get("metrics") or {}, "error": event.get("error")}
             ls.protocol.notify("editloop/runFinished", finished)
             from .background import announce_promotion
@@ -76,7 +67,8 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
             return
         if has_progress and event.get("percentage") is not None:
             pct = max(0, min(100, int(event["percentage"])))
-            ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"{run_id}: {_progress_message(event)}", percentage=pct, cancellable=True))
+            # the title names the run; the message says where it is (phase, step, outputs, loss)
+            ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=describe(event), percentage=pct, cancellable=True))
 
 
 def run_settings(settings) -> dict[str, Any]:
@@ -140,21 +132,31 @@ def register(server: "EditloopServer") -> None:
     @server.command("editloop.export")
     @lsp_errors
     async def export(ls, *args: Any) -> dict[str, Any]:
-        from pathlib import Path
-
-        from ..curation import FORMATS
-        from ..curation import export as do_export
+        from ..curation.exporter import FORMATS, export_to
 
         a = one_object(args, "editloop.export")
         fmt = get(a, "format", str)
         if fmt not in FORMATS:
             raise InvalidArgument(f"format must be one of {', '.join(FORMATS)}")
-        path = Path(get(a, "path", str)).expanduser()
-        if not path.is_absolute():
-            raise InvalidArgument("path must be absolute")
-        store = ls.capture.store
-        n = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: do_export(store, fmt, path, artifact_type=get(a, "artifactType", str, required=False)))
-        return {"path": str(path), "rows": n}
+        path = get(a, "path", str, required=False)  # none: <dataDir>/exports/<format>-<time>.jsonl
+        overwrite = get(a, "overwrite", bool, required=False, default=False)
+        artifact_type = get(a, "artifactType", str, required=False)
+        store, roots = ls.capture.store, workspace_roots(ls)
+        out, n = await asyncio.get_running_loop().run_in_executor(
+            ls.thread_pool,
+            lambda: export_to(store, fmt, path, roots=roots, overwrite=overwrite, overwrite_hint="pass overwrite: true", artifact_type=artifact_type),
+        )
+        return {"path": str(out), "rows": n}
+
+
+def workspace_roots(ls: Any) -> list[str]:
+    """The client's workspace folders as local paths (its root when it sent no folders): where the
+    server may write an export besides Editloop's own exports folder."""
+    from pygls.uris import to_fs_path
+
+    ws = ls.workspace
+    uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
+    return [p for p in (to_fs_path(u) for u in uris) if p]
 
 
 __all__ = ["register", "relay", "EditloopError"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..synth import generate_specs, get_artifact, get_user
+from ..training.progress import DEFAULT_STALL_TIMEOUT, RunStalled
 from .session import ServerSession
 
 EXTENSIONS = {"mermaid-erd": ("mmd", "mermaid"), "sql": ("sql", "sql"), "python-dataclass": ("py", "python")}
@@ -34,6 +35,8 @@ class LoopConfig:
     server_settings: dict[str, Any] = field(default_factory=dict)
     train_settings: dict[str, Any] = field(default_factory=dict)  # editloop.train's `settings` (TrainConfig fields)
     search: int = 0  # Optuna trials per Train now (0: none)
+    # a Train now is waited for while it makes progress; silent this long, it is cancelled (None: never)
+    stall_timeout: float | None = DEFAULT_STALL_TIMEOUT
 
 
 @dataclass
@@ -153,12 +156,19 @@ async def play(session: ServerSession, cfg: LoopConfig, specs: list, artifact: s
 
 async def run_loop(home: str | Path, cfg: LoopConfig, *, log: Callable[[str], None] = print, base: Outputs | None = None,
                    before_train: Callable[[int], None] | None = None,
-                   after_train: Callable[[int, dict[str, Any]], None] | None = None) -> LoopResult:
+                   after_train: Callable[[int, dict[str, Any]], None] | None = None,
+                   on_progress: Callable[[dict[str, Any]], None] | None = None) -> LoopResult:
     """R rounds: the user plays ``events_per_round`` specs, then Train now, then the held-out cost.
 
     ``base``: the base model's held-out outputs when already generated (they do not depend on
     the user); ``before_train(round)`` runs before each Train now (e.g. to snapshot the data),
-    ``after_train(round, runFinished)`` after it (e.g. to measure the run's own model).
+    ``after_train(round, runFinished)`` after it (e.g. to measure the run's own model);
+    ``on_progress(event)`` gets each progress event of a Train now (e.g. a
+    :class:`~editloop.training.progress.ProgressPrinter`).
+
+    A Train now is waited for as long as it makes progress; one silent for ``cfg.stall_timeout``
+    seconds is cancelled and recorded as ``cancelled`` with the reason, and the loop goes on. An
+    interruption (Ctrl-C, an exception) cancels the run in progress before it propagates.
     """
     home = Path(home)
     rng = random.Random(cfg.seed)
@@ -187,7 +197,10 @@ async def run_loop(home: str | Path, cfg: LoopConfig, *, log: Callable[[str], No
             if cfg.train_settings:
                 request["settings"] = cfg.train_settings
             started = await session.command("editloop.train", request)
-            finished = await session.wait_run(started["runId"])
+            try:
+                finished = await session.wait_run(started["runId"], stall_timeout=cfg.stall_timeout, on_progress=on_progress)
+            except RunStalled as exc:
+                finished = {"runId": started["runId"], "status": "cancelled", "promoted": False, "metrics": {}, "error": str(exc)}
             train_seconds.append(time.perf_counter() - t0)
             runs.append(finished)
             log(f"  run {started['runId']}: {finished['status']} in {train_seconds[-1]:.0f} s" + (f" ({finished.get('error')})" if finished.get("error") else ""))

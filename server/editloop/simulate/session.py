@@ -4,18 +4,29 @@ The demo and the learning benchmark only play the user: they open documents, ins
 output, track it, type the user's corrections as incremental ``didChange`` edits (derived from the
 Levenshtein opcodes between the current and the wanted text), and accept or reject, exactly as an
 editor would. Everything else happens in the server.
+
+A run started through the session is waited for as long as it makes progress (its
+``runs/<id>/progress.jsonl``), never against a fixed deadline; a run that falls silent for the
+stall timeout, and every run still going when the session ends (Ctrl-C, a crash), is cancelled:
+``editloop.cancel`` through the server, else directly (SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+from ..errors import EditloopError
+from ..training.progress import DEFAULT_STALL_TIMEOUT, ProgressFile, RunStalled, StallWatch
+
+log = logging.getLogger(__name__)
 
 
 class ServerSession:
@@ -33,6 +44,9 @@ class ServerSession:
         self.progress: list[Any] = []
         self.messages: list[str] = []  # window/showMessage, as an editor would show them
         self.finished: dict[str, asyncio.Future[Any]] = {}
+        self.started_runs: list[str] = []  # editloop.train through this session, cancelled if still going at stop()
+        # the server's data folder: EDITLOOP_HOME wins over the dataDir setting, as in editloop.paths
+        self.data_home = Path((self.env or {}).get("EDITLOOP_HOME") or os.environ.get("EDITLOOP_HOME") or self.home)
 
     async def __aenter__(self) -> "ServerSession":
         await self.start()
@@ -43,7 +57,7 @@ class ServerSession:
 
     async def start(self) -> types.InitializeResult:
         cmd = [sys.executable, "-m", "editloop", "serve"] + (["--manual-clock"] if self.manual_clock else [])
-        for method in ("editloop/regions", "editloop/runFinished"):
+        for method in ("editloop/regions", "editloop/runFinished", "editloop/statsChanged"):
             self.client.feature(method)(lambda params, m=method: self._notified(m, params))
         self.client.feature(types.WORKSPACE_APPLY_EDIT)(lambda params: self._apply_edit(params))
         self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(lambda params: None)
@@ -65,9 +79,78 @@ class ServerSession:
             if not fut.done():
                 fut.set_result(_plain(params))
 
-    async def wait_run(self, run_id: str, timeout: float = 900) -> dict[str, Any]:
+    async def wait_run(self, run_id: str, *, stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
+                       on_progress: Callable[[dict[str, Any]], None] | None = None, poll: float = 0.25) -> dict[str, Any]:
+        """The run's ``editloop/runFinished``, however long the run takes while it makes progress.
+
+        ``on_progress`` gets each event of the run's progress file. No event for ``stall_timeout``
+        seconds (None: never), the server gone, or this wait interrupted (Ctrl-C, a cancelled
+        task): the run is cancelled, then :class:`RunStalled`, an EditloopError or the interruption
+        is raised."""
         fut = self.finished.setdefault(run_id, asyncio.get_running_loop().create_future())
-        return await asyncio.wait_for(fut, timeout)
+        follower = ProgressFile(self.data_home / "runs" / run_id / "progress.jsonl")
+        watch = StallWatch(run_id, stall_timeout)
+        try:
+            while True:
+                await asyncio.wait([fut], timeout=poll)
+                for event in follower.read_new():
+                    watch.seen(event)
+                    if on_progress is not None:
+                        on_progress(event)
+                if fut.done():
+                    return fut.result()
+                if not self.server_alive():
+                    raise EditloopError(f"the language server exited while run {run_id} was running"
+                                        + (f" ({self.stderr_tail[-1]})" if self.stderr_tail else ""))
+                watch.check()
+        except RunStalled as exc:
+            status = await self.cancel_run(run_id)
+            raise RunStalled(f"{exc}; " + ("cancelled it" if status == "cancelled" else f"it ended {status}")) from None
+        except BaseException:
+            await asyncio.shield(self.cancel_run(run_id))
+            raise
+
+    def server_alive(self) -> bool:
+        proc = self.client._server
+        return proc is not None and proc.returncode is None
+
+    async def cancel_run(self, run_id: str, *, timeout: float = 60) -> str:
+        """Cancel a run that is still going: ``editloop.cancel`` through the server, else (the
+        server gone or not answering) here, as the server would (SIGTERM, then SIGKILL). Returns
+        the run's status."""
+        from ..training.jobs import ACTIVE, cancel_run, run_status
+
+        if run_id in self.finished and self.finished[run_id].done():
+            return str(self.finished[run_id].result().get("status"))
+        if self.server_alive():
+            request = asyncio.ensure_future(self.command("editloop.cancel", {"runId": run_id}))
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not request.done() and self.server_alive() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.wait([request], timeout=0.2)
+            if not request.done():
+                request.cancel()  # the server went away or does not answer: cancel the run here
+                log.warning("editloop.cancel %s got no answer; cancelling it here", run_id)
+            elif request.cancelled() or request.exception() is not None:
+                why = "cancelled" if request.cancelled() else request.exception()
+                log.warning("editloop.cancel %s failed (%s); cancelling it here", run_id, why)
+        status = await asyncio.to_thread(run_status, self.data_home, run_id)
+        if status["status"] in ACTIVE:
+            status = await asyncio.to_thread(cancel_run, self.data_home, run_id)
+        return str(status["status"])
+
+    async def cancel_unfinished(self) -> list[str]:
+        """Cancel every run started through this session that has not finished; returns their ids."""
+        cancelled = []
+        for run_id in self.started_runs:
+            fut = self.finished.get(run_id)
+            if fut is not None and fut.done():
+                continue
+            try:
+                if await self.cancel_run(run_id) == "cancelled":
+                    cancelled.append(run_id)
+            except Exception as exc:  # noqa: BLE001 - keep cancelling the others
+                log.error("could not cancel run %s: %s", run_id, exc)
+        return cancelled
 
     def _apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         """Apply the server's edit the way an editor does: change the text, report it with didChange."""
@@ -92,6 +175,11 @@ class ServerSession:
             self.stderr_tail = (self.stderr_tail + [line.decode(errors="replace").rstrip()])[-50:]
 
     async def stop(self) -> None:
+        """Cancel the runs this session started that are still going, then shut the server down."""
+        try:
+            await self.cancel_unfinished()
+        except BaseException as exc:  # noqa: BLE001 - the server must still be stopped
+            log.error("cancelling this session's runs failed: %s", exc)
         try:
             await asyncio.wait_for(self.client.shutdown_async(None), timeout=30)
             self.client.exit(None)
@@ -144,7 +232,10 @@ class ServerSession:
     # -- commands ----------------------------------------------------------------------------
     async def command(self, name: str, arg: dict[str, Any] | None = None) -> Any:
         result = await self.client.workspace_execute_command_async(types.ExecuteCommandParams(command=name, arguments=[arg or {}]))
-        return _plain(result)
+        result = _plain(result)
+        if name == "editloop.train" and isinstance(result, dict) and result.get("runId"):
+            self.started_runs.append(result["runId"])
+        return result
 
     async def track(self, uri: str, start: int, end: int, **fields: Any) -> str:
         text = self.texts[uri]

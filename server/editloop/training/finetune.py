@@ -262,8 +262,20 @@ def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: li
     return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes)
 
 
+def _outputs_progress(progress: Progress, phase: str, lo: float, hi: float) -> Callable[[int, int], None]:
+    """``on_progress(done, total)`` for a generation phase: ``done`` of ``total`` outputs, from ``lo``
+    to ``hi`` percent of the run."""
+
+    def report(done: int, total: int) -> None:
+        pct = lo + (hi - lo) * done / total if total else lo
+        progress({"type": "status", "phase": phase, "done": done, "total": total, "percentage": round(pct, 1)})
+
+    return report
+
+
 def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: GenerationEvaluator, curve: Curve,
-                 floor: float | None, step: int, base_by_type: dict | None = None) -> str:
+                 floor: float | None, step: int, base_by_type: dict | None = None, *,
+                 progress: Progress = lambda event: None) -> str:
     """WiSE-FT (Wortsman et al., 2022): weights ``base + alpha * (tuned - base)`` for each alpha,
     measured on the validation set; the best by :func:`selection_score` replaces the tuned model.
 
@@ -282,11 +294,15 @@ def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: Generat
     best = chosen.best
     best_score = selection_score(best["valSimilarity"], best["valValidity"], floor, best.get("byType"), base_by_type)
     best_alpha = 1.0
-    for alpha in sorted({float(a) for a in alphas if 0 < float(a) < 1}, reverse=True):
+    candidates = sorted({float(a) for a in alphas if 0 < float(a) < 1}, reverse=True)
+    n = len(evaluator.targets)
+    report = _outputs_progress(progress, "interpolating", 95, 96)
+    report(0, n * len(candidates))
+    for k, alpha in enumerate(candidates):
         with torch.no_grad():
             tuned.load_state_dict({k: (base_sd[k] + alpha * (v - base_sd[k])) if v.is_floating_point() else v
                                    for k, v in tuned_sd.items()})
-        gen = evaluator.evaluate(tuned)
+        gen = evaluator.evaluate(tuned, on_progress=lambda done, total, k=k: report(k * n + done, n * len(candidates)))
         point = curve.add(step=step, stage="interpolate", epoch=alpha, trainLoss=None, valLoss=None,
                           valSimilarity=gen["similarity"], valValidity=gen["validity"])
         if "byType" in gen:
@@ -331,8 +347,13 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
         data.check(stage)
 
     from .artifacts import load_base
+    from .base_source import resolve as resolve_base
 
-    progress({"type": "status", "message": f"loading {base_path}", "percentage": 0})
+    # a preset or a GGUF file becomes a cached model folder (converted once); every later load is plain
+    base_path = resolve_base(base_path, progress=lambda message: progress(
+        {"type": "status", "phase": "preparing", "message": message, "percentage": 0}))
+
+    progress({"type": "status", "phase": "preparing", "message": f"loading {base_path}", "percentage": 0})
     model, tokenizer = load_base(base_path)
     n_params = sum(p.numel() for p in model.parameters())
     tiny = n_params < FULL_FINETUNE_BELOW
@@ -347,9 +368,10 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     targets = data.generation_targets()[: config.eval_examples]
     evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
     curve = Curve()
-    progress({"type": "status", "message": "measuring the base model", "percentage": 1})
     # retry_invalid: measure what generation serves (an invalid output is retried, at worst by the base)
-    base_metrics = evaluator.evaluate(model, as_fallback=config.retry_invalid)
+    measure_base = _outputs_progress(progress, "measuring the base model", 1, 2)
+    measure_base(0, len(targets))
+    base_metrics = evaluator.evaluate(model, as_fallback=config.retry_invalid, on_progress=measure_base)
     curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
               valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
     token_ids = target_token_ids(tokenizer, data)
@@ -393,9 +415,8 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     if not PartialState().is_main_process:  # under `accelerate launch`, rank 0 keeps the result
         return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
     if resolved[chosen.method].adaptation == "full" and config.interpolation:
-        progress({"type": "status", "message": "interpolating with the base model", "percentage": 95})
         reason += _interpolate(chosen, base_path, config.interpolation, evaluator, curve, floor, step_offset,
-                               base_metrics.get("byType"))
+                               base_metrics.get("byType"), progress=progress)
     if artifact.exists():
         shutil.rmtree(artifact)
     shutil.move(str(chosen.path), str(artifact))
@@ -403,11 +424,12 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
     best = {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"],
             "byType": chosen.best.get("byType")}
     if incumbent is not None:
-        progress({"type": "status", "message": "measuring the promoted model", "percentage": 96})
         from .artifacts import load_model
 
+        measured = _outputs_progress(progress, "measuring the promoted model", 96, 99)
+        measured(0, len(targets))
         inc_model, _ = load_model(incumbent, base_path)
-        inc = evaluator.evaluate(inc_model)
+        inc = evaluator.evaluate(inc_model, on_progress=measured)
         incumbent_metrics = {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent),
                              "byType": inc.get("byType")}
         del inc_model

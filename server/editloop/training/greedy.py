@@ -8,16 +8,51 @@ unbatched call would. Answers come back in the order asked, not stripped.
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable
 
 BATCH_SIZE = 32
+HEARTBEAT_S = 5.0  # on_progress is called at least this often while tokens are generated
+
+
+def _progress_criterion(on_progress: Callable[[int, int], None], done_before: int, total: int, eos: int | None):
+    """A stopping criterion that never stops: it counts finished outputs (an end-of-sequence token
+    generated) and calls ``on_progress(done, total)`` when that count changes, and every
+    ``HEARTBEAT_S`` seconds otherwise, so a long generation still shows that it is alive."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class Progress(StoppingCriteria):
+        def __init__(self) -> None:
+            self.finished: torch.Tensor | None = None
+            self.reported = (done_before, time.monotonic())
+            self.checked = 0.0
+
+        def __call__(self, input_ids, scores, **kwargs):
+            if eos is not None:
+                last = input_ids[:, -1] == eos
+                self.finished = last if self.finished is None or self.finished.shape != last.shape else self.finished | last
+            now = time.monotonic()
+            if now - self.checked >= 0.5:  # counting syncs a GPU: at most twice a second
+                self.checked = now
+                done = done_before + (int(self.finished.sum()) if self.finished is not None else 0)
+                if done != self.reported[0] or now - self.reported[1] >= HEARTBEAT_S:
+                    self.reported = (done, now)
+                    on_progress(done, total)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    return Progress()
 
 
 def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]], *, max_new_tokens: int,
-                    batch_size: int = BATCH_SIZE, num_beams: int = 1) -> list[str]:
+                    batch_size: int = BATCH_SIZE, num_beams: int = 1,
+                    on_progress: Callable[[int, int], None] | None = None) -> list[str]:
     """Greedy completions of ``conversations`` (lists of chat messages), at most ``max_new_tokens``
     each and never past the model's ``max_position_embeddings``; ``num_beams`` > 1: deterministic
-    beam search instead (the generation service's retry of an invalid output)."""
+    beam search instead (the generation service's retry of an invalid output).
+
+    ``on_progress(done, total)``: outputs finished so far, called as they finish (and every few
+    seconds while none does)."""
     import torch
 
     texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
@@ -36,11 +71,20 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
                             add_special_tokens=False).to(device)
             width = enc["input_ids"].shape[1]
             new = min(int(max_new_tokens), max(16, limit - width))
+            extra: dict[str, Any] = {}
+            if on_progress is not None and num_beams == 1:
+                from transformers import StoppingCriteriaList
+
+                extra["stopping_criteria"] = StoppingCriteriaList(
+                    [_progress_criterion(on_progress, start, len(texts), tokenizer.eos_token_id)])
             with torch.no_grad():
                 gen = model.generate(**enc, max_new_tokens=new, do_sample=False, num_beams=num_beams,
-                                     pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+                                     pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                                     **extra)
             for i, row in zip(idx, gen[:, width:]):
                 out[i] = tokenizer.decode(row, skip_special_tokens=True)
+            if on_progress is not None:
+                on_progress(min(start + len(idx), len(texts)), len(texts))
     finally:
         tokenizer.padding_side = side
         if was_training:

@@ -290,7 +290,8 @@ def cancel_run(home: str | Path, run_id: str, *, wait: float = 30.0) -> dict[str
             remove_partial_outputs(run_dir(Path(home), run_id))
             release_lock(Path(home), run_id)
             _append_progress(run_dir(Path(home), run_id), {"type": "finished", "runId": run_id,
-                                                            "status": "cancelled", "metrics": {}})
+                                                            "status": "cancelled", "metrics": {},
+                                                            "reason": "cancelled by the user"})
         return {"runId": run_id, "status": get_run(store, run_id)["status"]}
     finally:
         store.close()
@@ -340,43 +341,45 @@ def read_progress(home: Path, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-def iter_progress(home: str | Path, run_id: str, *, poll: float = 0.25, timeout: float | None = None,
+def iter_progress(home: str | Path, run_id: str, *, poll: float = 0.25, stall_timeout: float | None = None,
                   ) -> Iterator[dict[str, Any]]:
-    """Follow a run's progress events until its ``finished`` event (or the process is gone)."""
+    """Follow a run's progress events until its ``finished`` event (or the process is gone).
+
+    No fixed deadline: with ``stall_timeout``, raises :class:`~.progress.RunStalled` only when no
+    event arrived for that many seconds (the run is left as it is; the caller decides)."""
+    from .progress import ProgressFile, StallWatch
+
     home = Path(home)
-    path = run_dir(home, run_id) / PROGRESS_NAME
-    deadline = None if timeout is None else time.monotonic() + timeout
-    offset = 0
-    buf = ""
+    follower = ProgressFile(run_dir(home, run_id) / PROGRESS_NAME)
+    watch = StallWatch(run_id, stall_timeout)
     while True:
-        if path.exists():
-            with open(path) as f:
-                f.seek(offset)
-                chunk = f.read()
-                offset = f.tell()
-            buf += chunk
-            *lines, buf = buf.split("\n")
-            for line in lines:
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                yield event
-                if event.get("type") == "finished":
-                    return
+        for event in follower.read_new():
+            watch.seen(event)
+            yield event
+            if event.get("type") == "finished":
+                return
         status = run_status(home, run_id)
-        if status["status"] in FINAL and not (path.exists() and path.stat().st_size > offset):
+        if status["status"] in FINAL and not follower.pending():
             yield {"type": "finished", "runId": run_id, "status": status["status"], "metrics": status["metrics"],
-                   "error": status["error"]}
+                   "error": status["error"], "reason": status["reason"], "promoted": status["promoted"]}
             return
-        if deadline is not None and time.monotonic() > deadline:
-            raise EditloopError(f"run {run_id} did not finish within {timeout:.0f} s")
+        watch.check()
         time.sleep(poll)
 
 
-def wait_run(home: str | Path, run_id: str, *, timeout: float | None = None,
+def wait_run(home: str | Path, run_id: str, *, stall_timeout: float | None = None,
              callback: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Block until the run ends (calling ``callback`` per progress event); returns its status."""
-    for event in iter_progress(home, run_id, timeout=timeout):
-        if callback:
-            callback(event)
+    """Block until the run ends (calling ``callback`` per progress event); returns its status.
+
+    A run silent for ``stall_timeout`` seconds is cancelled and :class:`~.progress.RunStalled`
+    raised, its message ending in "cancelled it"."""
+    from .progress import RunStalled
+
+    try:
+        for event in iter_progress(home, run_id, stall_timeout=stall_timeout):
+            if callback:
+                callback(event)
+    except RunStalled as exc:
+        status = cancel_run(home, run_id)["status"]
+        raise RunStalled(f"{exc}; " + ("cancelled it" if status == "cancelled" else f"it ended {status}")) from None
     return run_status(home, run_id)

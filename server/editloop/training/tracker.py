@@ -77,11 +77,12 @@ class GenerationEvaluator:
         # per validation prompt: the fallback's (output, similarity, verdict), once set (evaluate's as_fallback)
         self.fallback: list[tuple[str, float, bool | None]] | None = None
 
-    def generate(self, model) -> list[str]:
+    def generate(self, model, on_progress: Callable[[int, int], None] | None = None) -> list[str]:
         from .greedy import generate_greedy
 
         outs = generate_greedy(model, self.tokenizer, [t.prompt for t in self.targets],
-                               max_new_tokens=self.max_new_tokens, batch_size=self.batch_size)
+                               max_new_tokens=self.max_new_tokens, batch_size=self.batch_size,
+                               on_progress=on_progress)
         return [o.strip() for o in outs]
 
     def _verdicts(self, outputs: list[str]) -> list[bool | None]:
@@ -96,9 +97,10 @@ class GenerationEvaluator:
                 verdicts.append(None)
         return verdicts
 
-    def evaluate(self, model, *, as_fallback: bool = False) -> dict[str, Any]:
+    def evaluate(self, model, *, as_fallback: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Generation metrics of ``model``; ``as_fallback``: its outputs stand in for every later
-        model's invalid ones (see the class docstring)."""
+        model's invalid ones (see the class docstring); ``on_progress(done, total)``: outputs generated."""
         from rapidfuzz.distance import Levenshtein
 
         def mean(xs: list[float]) -> float:
@@ -108,7 +110,7 @@ class GenerationEvaluator:
             known = [v for v in vs if v is not None]
             return sum(known) / len(known) if known else None
 
-        outputs = self.generate(model)
+        outputs = self.generate(model, on_progress)
         verdicts = self._verdicts(outputs)
         sims = [Levenshtein.normalized_similarity(o, t.text.strip()) for o, t in zip(outputs, self.targets)]
         metrics: dict[str, Any] = {}
@@ -193,17 +195,30 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
             if logs and "loss" in logs:
                 self.last_train_loss = float(logs["loss"])
 
+        def _where(self, state) -> dict[str, Any]:
+            return {"stage": stage, "step": state.global_step + step_offset,
+                    "maxSteps": state.max_steps + step_offset, "percentage": self._percent(state)}
+
         def on_step_end(self, args, state, control, **kw):
-            progress({
-                "type": "progress", "stage": stage, "step": state.global_step + step_offset,
-                "maxSteps": state.max_steps + step_offset, "percentage": self._percent(state),
-                "loss": self.last_train_loss,
-            })
+            progress({"type": "progress", "phase": "training", **self._where(state), "loss": self.last_train_loss})
             if should_stop():
                 control.should_training_stop = True
 
+        def on_train_end(self, args, state, control, **kw):
+            # The stage's last word before the next phase: its final step, at the end of its span
+            # (early stopping ends a stage before max_steps).
+            if not should_stop():
+                progress({"type": "progress", "phase": "training", **self._where(state), "percentage": percent_range[1],
+                          "loss": self.last_train_loss, "stoppedEarly": state.global_step < state.max_steps})
+
         def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
-            gen = evaluator.evaluate(model)
+            here = self._where(state)
+            progress({"type": "status", "phase": "validating", **here, "done": 0, "total": len(evaluator.targets)})
+
+            def outputs(done: int, total: int) -> None:
+                progress({"type": "status", "phase": "validating", **here, "done": done, "total": total})
+
+            gen = evaluator.evaluate(model, on_progress=outputs)
             # Added to the trainer's own metrics dict: EarlyStoppingCallback and best-checkpoint selection read it.
             metrics["eval_similarity"] = gen["similarity"]
             if gen["validity"] is not None:
@@ -221,7 +236,8 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
                 point["replaced"] = gen["replaced"]
             if self.best is None or score > self.best_score:
                 self.best, self.best_score = point, score
-            progress({"type": "eval", "percentage": self._percent(state), **point})
+            progress({"type": "eval", "phase": "validating", "percentage": self._percent(state),
+                      "maxSteps": state.max_steps + step_offset, **point})
             if on_eval is not None and on_eval(point):
                 control.should_training_stop = True
             if should_stop():

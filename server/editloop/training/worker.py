@@ -101,9 +101,12 @@ def run(home: Path, run_id: str) -> int:
     store = Store.open(home)
     folder = jobs.run_dir(home, run_id)
     stop = _Stop()
+    reached = [0.0]  # the last percentage reported: where a failed or cancelled run stopped
 
     def progress(event: dict) -> None:
         if main:
+            if event.get("type") != "finished" and event.get("percentage") is not None:
+                reached[0] = float(event["percentage"])
             event = {"runId": run_id, **event}
             jobs._append_progress(folder, event)
             print(json.dumps(event, default=str), flush=True)
@@ -129,7 +132,8 @@ def run(home: Path, run_id: str) -> int:
         if not config.base_model:
             from .base_model import default_model_path
 
-            progress({"type": "status", "message": "preparing the embedded base model", "percentage": 0})
+            progress({"type": "status", "phase": "preparing", "message": "preparing the embedded base model",
+                      "percentage": 0})
             config.base_model = str(default_model_path(home))
             if main:
                 jobs.update_run(store, run_id, base_model=config.base_model)
@@ -141,6 +145,7 @@ def run(home: Path, run_id: str) -> int:
             if found:
                 config = config.with_params(found)
                 notes.append(f"hyper-parameters from the last search: {found}")
+        progress({"type": "status", "phase": "preparing", "message": "preparing the training data", "percentage": 0})
         data = _load_data(store, folder, config, config.method)
         incumbent = _incumbent(store, config.artifact_type, notes)
         if params.get("search"):
@@ -183,7 +188,8 @@ def run(home: Path, run_id: str) -> int:
                                 finished_at=utcnow_iso(), promoted=0)
             final = jobs.get_run(store, run_id)
             progress({"type": "finished", "status": final["status"], "error": final["error"],
-                      "promoted": bool(final["promoted"]), "percentage": 100, "metrics": metrics})
+                      "reason": final["reason"], "promoted": bool(final["promoted"]),
+                      "percentage": 100 if final["status"] == "succeeded" else reached[0], "metrics": metrics})
             jobs.release_lock(home, run_id)
         store.close()
         for sig, handler in previous.items():
