@@ -30,3 +30,20 @@ def test_a_failed_train_exits_nonzero_with_the_reason_on_one_line(tmp_path, monk
     assert last == "editloop: run run-1 failed: out of memory while training (details in train.log)"
     bar = [line for line in err.replace("\r", "\n").split("\n") if "failed at" in line]
     assert bar and "41.5%" in bar[0] and "100.0%" not in err and "step 17/40" in bar[0]
+
+
+def test_runs_lists_a_failed_runs_reason(tmp_path):
+    import subprocess
+    import sys
+
+    from editloop.store import Store, utcnow_iso
+    from editloop.training.jobs import create_run, update_run
+
+    store = Store.open(tmp_path)
+    run_id = create_run(store, method="sft")
+    update_run(store, run_id, status="failed", error="no SFT training rows for any artifact type yet", finished_at=utcnow_iso())
+    store.close()
+    out = subprocess.run([sys.executable, "-m", "editloop", "runs", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    line = [ln for ln in out.stdout.splitlines() if run_id in ln][0]
+    assert "failed" in line and "no SFT training rows for any artifact type yet" in line

@@ -160,8 +160,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for r in runs:
         m = r.get("metrics") or {}
         val = m.get("valSimilarity", m.get("val_similarity"))
+        why = (r.get("error") or r.get("reason")) if r["status"] == "failed" else r.get("reason")
         print(f"{r['id']}  {r['method']:<5} {r['status']:<10} {'promoted' if r.get('promoted') else '        '}  "
-              f"val similarity {val if val is not None else '-'}  {r.get('reason') or ''}")
+              f"val similarity {val if val is not None else '-'}  {why or ''}")
     return 0
 
 

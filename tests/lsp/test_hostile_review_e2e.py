@@ -321,3 +321,25 @@ def test_stats_changed_after_own_and_foreign_writes(tmp_path):
         s.wait_for(lambda m: m.get("method") == "editloop/statsChanged", 30)  # the 5 s check notices it
     finally:
         s.close()
+
+
+# -- Issue 17, item 4: a run that cannot succeed is refused before a worker starts, with its reason ------
+def test_train_with_too_few_events_is_refused_with_the_reason(server, tmp_path):
+    rid = track_erd(server, "file:///w/few.mmd")
+    server.notify("textDocument/didChange", {"textDocument": {"uri": "file:///w/few.mmd", "version": 2},
+                                             "contentChanges": [{"range": rng(5, 0, 5, 0), "text": "        int age\n"}]})
+    server.cmd("editloop.accept", {"regionId": rid})
+    out = server.cmd("editloop.train", {"method": "sft"})
+    assert "error" in out, out
+    assert "too few events to hold out a validation set" in out["error"]["message"]
+    assert "keep working and train again later" in out["error"]["message"]
+    assert rows(tmp_path, "SELECT * FROM runs") == []  # no run row, no worker
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_cli_train_with_no_events_exits_with_the_reason(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "editloop", "--data-dir", str(tmp_path), "train"], capture_output=True, text=True, timeout=120,
+                         env=env_without_home())
+    assert out.returncode != 0
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("editloop: ") and "accept, edit or reject some AI output first" in lines[0], out.stderr

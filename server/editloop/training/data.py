@@ -135,6 +135,26 @@ def from_store(store, *, artifact_type: str | None, method: str, curation=None) 
     return from_batch(batch, store=store)
 
 
+def preflight(store, *, artifact_type: str | None, method: str, curation=None) -> None:
+    """Refuse, before any worker starts, a run that cannot succeed: curation builds the same rows
+    the worker would (not recorded) and :meth:`TrainingData.check` says why in words a user acts on.
+    ``auto`` passes when any method can train."""
+    from ..curation import CurationConfig, build_batch
+
+    batch = build_batch(store, artifact_type=artifact_type, method=method, config=curation or CurationConfig(), record=False)
+    data = from_batch(batch)
+    methods = [method] if method != "auto" else ["sft", "kto", "dpo"]
+    first: EditloopError | None = None
+    for m in methods:
+        try:
+            data.check(m)
+            return
+        except EditloopError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
+
+
 def from_batch(batch: Any, *, store=None) -> TrainingData:
     """Adapt a curation ``Batch`` (train/val rows per method, metadata with event ids).
 

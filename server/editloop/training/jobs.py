@@ -235,6 +235,12 @@ def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | No
     store = Store.open(home)
     try:
         recover(store)
+        if data is None:  # a run that cannot succeed is refused here, with its reason, not in a worker
+            from .data import preflight
+
+            config = TrainConfig.from_dict({**dict(settings or {}), "method": method, "artifact_type": artifact_type,
+                                            "base_model": base_model})
+            preflight(store, artifact_type=artifact_type, method=method, curation=config.curation_config())
         lock_id = "starting-" + uuid.uuid4().hex[:6]
         _take_lock(home, os.getpid(), lock_id)
         run_id = None
