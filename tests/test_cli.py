@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from editloop import Editloop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +62,7 @@ def test_every_cli_command_and_lsp_command_is_documented():
         assert f"`{name}`" in readme, f"LSP command {name} is not in the README"
 
 
+@pytest.mark.slow  # builds a model
 def test_model_build_tiny_with_threads(tmp_path):
     out = run("model", "build", "-o", str(tmp_path / "m"), "--preset", "tiny", "--threads", "1", home=tmp_path / "home")
     assert out.returncode == 0, out.stderr

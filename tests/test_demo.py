@@ -9,6 +9,7 @@ import sys
 import pytest
 
 
+@pytest.mark.slow  # trains and benchmarks the embedded default
 def test_quick_demo_runs_the_whole_loop(tmp_path):
     home = tmp_path / "demo"
     out = subprocess.run([sys.executable, "-m", "editloop", "--data-dir", str(home), "demo", "--quick"], capture_output=True, text=True, timeout=900)

@@ -119,13 +119,38 @@ def _home(args: argparse.Namespace):
     return data_dir(getattr(args, "data_dir", None))
 
 
+def train_settings(args: argparse.Namespace):
+    """The settings ``editloop train`` runs with. The CLI cannot see an editor's settings, so it takes
+    the same names from ``--setting NAME=VALUE`` (``--threads`` and ``--base-model`` are short for
+    ``training.threads`` and ``training.baseModel`` and win), parsed by the same parser; the rest are
+    the defaults, as in an editor where they were never set."""
+    from .errors import InvalidArgument
+    from .settings import parse_settings
+    from .training.settings_map import RUN_SETTINGS
+
+    raw: dict[str, Any] = {}
+    for item in args.setting or []:
+        name, sep, value = item.partition("=")
+        name = name.strip().removeprefix("editloop.")
+        if not sep or name not in RUN_SETTINGS:
+            raise InvalidArgument(f"--setting takes NAME=VALUE, NAME one of {', '.join(RUN_SETTINGS)} (got {item!r})")
+        raw[name] = value.strip()
+    if args.threads is not None:
+        raw["training.threads"] = args.threads
+    if args.base_model:
+        raw["training.baseModel"] = args.base_model
+    return parse_settings(raw)
+
+
 @command("train")
 def cmd_train(args: argparse.Namespace) -> int:
     from .training.jobs import cancel_run, start_run, wait_run
     from .training.progress import ProgressPrinter, one_line
+    from .training.settings_map import run_options
 
     home = _home(args)
-    run_id = start_run(home, method=args.method, artifact_type=args.artifact_type, search=args.search, base_model=args.base_model or "", settings={"threads": args.threads})
+    options = run_options(train_settings(args))  # the same mapping as Train now in the editor
+    run_id = start_run(home, method=args.method, artifact_type=args.artifact_type, search=args.search, **options)
     print(f"run {run_id} started (Ctrl-C cancels it)", file=sys.stderr)
     bar = ProgressPrinter(sys.stderr)  # the demo shows Train now with the same bar
     try:
@@ -159,7 +184,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print("no runs yet: `editloop train` starts one")
     for r in runs:
         m = r.get("metrics") or {}
-        val = m.get("valSimilarity", m.get("val_similarity"))
+        val = m.get("valSimilarity")  # list_runs reads older names too (store.metrics)
         why = (r.get("error") or r.get("reason")) if r["status"] == "failed" else r.get("reason")
         print(f"{r['id']}  {r['method']:<5} {r['status']:<10} {'promoted' if r.get('promoted') else '        '}  "
               f"val similarity {val if val is not None else '-'}  {why or ''}")
@@ -253,8 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", default="auto", choices=["auto", "sft", "dpo", "kto"])
     s.add_argument("--search", type=int, default=0, metavar="N", help="run N Optuna trials first")
     s.add_argument("--artifact-type")
-    s.add_argument("--base-model", help="a Hugging Face id or folder (default: editloop.training.baseModel, else the embedded model)")
-    s.add_argument("--threads", type=int, default=0, help="torch threads; 0: every core, at most 4")
+    s.add_argument("--base-model", help="a Hugging Face id or folder (short for --setting training.baseModel=...; default: the embedded model)")
+    s.add_argument("--threads", type=int, help="torch threads (short for --setting training.threads=N); 0, the default: idle cores, at most 4")
+    s.add_argument("--setting", action="append", metavar="NAME=VALUE",
+                   help="an editloop.* setting a training run reads, named as in the editor (repeatable; "
+                        "training.settings_map.RUN_SETTINGS), e.g. --setting reward.halfLifeDays=7; unset: the default")
     s.add_argument("--stall-timeout", type=float, default=600, metavar="SECONDS",
                    help="cancel the run if it reports no progress for this long (0: never); there is no overall deadline")
 

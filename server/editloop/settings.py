@@ -14,10 +14,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .capture.exclude import MAX_GLOB_CHARS, MAX_GLOBS
 from .errors import InvalidArgument
 
 DEFAULT_SURVIVAL_SECONDS = (30, 120, 300, 600)
+# Bounds on the exclude globs a settings file can make the server match (capture/exclude.py).
+MAX_GLOBS = 100
+MAX_GLOB_CHARS = 512
 DEFAULT_EXCLUDE = (
     "**/.env",
     "**/.env.*",

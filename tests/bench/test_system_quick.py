@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from editloop.bench.system import run
+
+pytestmark = pytest.mark.slow  # launches a Train now
 
 
 def test_system_benchmark_quick_runs_every_part(tmp_path, monkeypatch):

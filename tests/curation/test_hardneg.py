@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from editloop.curation import CurationConfig, build_batch, failure_clusters
-from editloop.curation.hardneg import edit_categories
+from editloop.curation.hardneg import edit_categories, hard_negative_ids
 
 ERD = "erDiagram\n    CUSTOMER ||--o{ ORDER : places\n    CUSTOMER {\n        int id PK\n    }\n"
 
@@ -15,6 +15,19 @@ def test_edit_categories():
     assert edit_categories("a\nFOO bar\n", "a\nfoo bar\n") == "naming-case"
     assert edit_categories("a\nb\n", "a\nb\nc\n") == "added-lines"
     assert edit_categories("a\nint x\n", "a\nuuid y\n") == "changed-lines"
+
+
+def test_hard_negative_ids_take_the_top_clusters_of_each_type():
+    clusters = [  # cluster_failures' order: largest first
+        {"artifactType": "sql", "kind": "naming-style", "count": 3, "eventIds": [5, 6, 7]},
+        {"artifactType": "mermaid-erd", "kind": "invalid: x", "count": 2, "eventIds": [1, 2]},
+        {"artifactType": "sql", "kind": "added-lines", "count": 2, "eventIds": [8, 9]},
+        {"artifactType": "mermaid-erd", "kind": "whitespace", "count": 1, "eventIds": [3]},
+        {"artifactType": "sql", "kind": "rejected", "count": 1, "eventIds": [10]},
+    ]
+    assert hard_negative_ids(clusters, 1) == {1, 2, 5, 6, 7}
+    assert hard_negative_ids(clusters, 2) == {1, 2, 3, 5, 6, 7, 8, 9}
+    assert hard_negative_ids(clusters, 0) == set()
 
 
 def test_clusters_for_stats(store, maker):

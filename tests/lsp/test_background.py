@@ -44,6 +44,7 @@ def test_auto_training_waits_for_the_adaptive_batch_and_a_free_lock(tmp_path):
     assert bg._should_train() is None  # a run is in progress
 
 
+@pytest.mark.slow  # loads the embedding model in a subprocess (~12 s)
 @pytest.mark.skipif(embeddings_status() != "on", reason="the embeddings extra is not installed")
 def test_embedding_backfill_subprocess_fills_missing_similarities(tmp_path):
     store = Store.open(tmp_path)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from .test_hostile_e2e import Raw
 from editloop.bench.system import _frame, _rss_mb
 
 SECONDS = 15
 
 
+@pytest.mark.slow  # ~17 s of didChange traffic
 def test_sustained_did_change_flood(tmp_path):
     r = Raw.session(tmp_path)
     uri = "file:///load.txt"

@@ -29,7 +29,8 @@ async def test_train_passes_settings_and_curation_overrides_to_the_run(tmp_path,
     tinymodel.seed_events(store, 40)
     store.close()
     settings = {"epochs": 1, "max_new_tokens": 16, "curation": {"active": False, "augmentation": False}}
-    async with ServerSession(home, settings={"training": {"baseModel": tiny_base}}, env={"EDITLOOP_HOME": str(home)}) as s:
+    server_settings = {"training": {"baseModel": tiny_base}, "reward": {"halfLifeDays": 7}}
+    async with ServerSession(home, settings=server_settings, env={"EDITLOOP_HOME": str(home)}) as s:
         with pytest.raises(Exception, match="unknown curation setting"):
             await s.command("editloop.train", {"method": "sft", "settings": {"curation": {"nope": True}}})
         with pytest.raises(Exception, match="settings"):
@@ -46,7 +47,9 @@ async def test_train_passes_settings_and_curation_overrides_to_the_run(tmp_path,
         store.close()
     config = json.loads(params)["config"]
     # threads: the server's editloop.training.threads (default 0: every core, at most 4)
-    assert config["epochs"] == 1 and config["threads"] == 0 and config["curation"] == settings["curation"]
+    assert config["epochs"] == 1 and config["threads"] == 0
+    # the run's curation overrides on top of the server's editloop.reward.halfLifeDays (training.settings_map)
+    assert config["curation"] == {**settings["curation"], "half_life_days": 7}
     # retry_invalid: the server's editloop.generation.retryInvalid (default on), so validation measures what is served
     assert config["retry_invalid"] is True
     assert "active" not in json.loads(components) and "augmentation" not in json.loads(components)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from editloop.store import Store
 from editloop.training import jobs
 from editloop.training.tracker import promote, promoted_run
 
 from test_jobs import _run_in_process  # tests/training is on sys.path (conftest)
+
+pytestmark = pytest.mark.slow  # trains the tiny model
 
 
 def test_out_of_memory_worker_fails_cleanly_and_keeps_the_promoted_model(home, tiny_model, toy_data):

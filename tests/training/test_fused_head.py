@@ -28,6 +28,7 @@ def _loss_and_grads(trainer, batch):
     return loss.item(), {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
 
 
+@pytest.mark.slow  # builds the tiny model
 def test_same_loss_and_gradients_fewer_positions(tiny_model, tmp_path, monkeypatch):
     import torch
     from trl.trainer import utils as trl_utils

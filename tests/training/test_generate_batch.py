@@ -9,6 +9,8 @@ import tinymodel
 from editloop.errors import EditloopError
 from editloop.generation.local import LocalWorker
 
+pytestmark = pytest.mark.slow  # builds and runs the tiny model
+
 
 def test_batch_matches_single_requests_in_order(tiny_model):
     words = ["customer", "order", "product", "invoice", "payment"]

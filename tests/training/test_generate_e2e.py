@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from editloop.simulate.session import ServerSession
 
 from test_jobs import _run_in_process  # tests/training is on sys.path (conftest)
+
+pytestmark = pytest.mark.slow  # trains the tiny model
 
 
 def _greedy(model_dir: str, base: str, messages: list[dict]) -> str:

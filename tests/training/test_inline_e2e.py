@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
 from lsprotocol import types
 
 from editloop.simulate.session import ServerSession, _offset
+
+pytestmark = pytest.mark.slow  # builds the tiny model and generates with it
 
 
 def test_inline_completion_accept_and_dismiss(home, tiny_model):

@@ -11,6 +11,8 @@ from editloop.capture.clock import ManualClock
 from editloop.capture.service import CaptureService
 from editloop.store import Store
 
+pytestmark = pytest.mark.slow  # trains the tiny model
+
 
 @pytest.fixture
 def no_network(monkeypatch):

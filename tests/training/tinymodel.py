@@ -3,6 +3,11 @@
 The base style writes ``table customer {\\n  id int\\n}``; the simulated user wants
 ``table customer {\\n  uuid id PK\\n}``. ``uuid`` and ``PK`` are in the tokenizer's vocabulary but
 never occur in the pretraining text, so their embeddings are untrained, as on the embedded default.
+
+Not the base model's ``tiny`` preset (``build_base_model(preset="tiny")``): that one pretrains on
+synth's ERD/SQL tasks, with a tokenizer trained on convention terms (``uuid`` and ``PK`` are seen in
+pretraining there); the tests here assert that fine-tuning learns this toy task. The chat template
+and special tokens are the base model's.
 """
 
 from __future__ import annotations
@@ -10,15 +15,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from editloop.training.base_model import CHAT_TEMPLATE, SPECIAL_TOKENS
+
 WORDS = [
     "customer", "order", "product", "invoice", "payment", "shipment", "supplier", "account",
     "employee", "project", "ticket", "comment", "review", "category", "address", "session",
     "device", "report", "budget", "contract",
 ]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 
 
 def prompt_text(word: str) -> str:
@@ -88,12 +91,11 @@ def build_tiny_model(out_dir: Path, *, hidden: int = 64, layers: int = 2, steps:
     torch.manual_seed(seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    specials = ["<s>", "</s>", "<pad>", "<|im_start|>", "<|im_end|>"]
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+        vocab_size=400, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
     corpus = [prompt_text(w) + "\n" + base_style(w) + "\n" + user_style(w) for w in WORDS] * 20
     tok.train_from_iterator(corpus, trainer)

@@ -36,6 +36,9 @@ describe('RunTracker', () => {
         const p = parseRunFinished({ runId: 42, status: 'succeeded', metrics: { valLoss: 0.4123, valSimilarity: 0.9, promoted: true, curve: [] } })!;
         expect(runFinishedMessage(p)).toBe('Editloop: training run 42 succeeded (valLoss 0.41, valSimilarity 0.90); promoted to the active model.');
         expect(runFinishedMessage(parseRunFinished({ runId: 'r', status: 'failed', metrics: null })!)).toBe('Editloop: training run r failed.');
+        // the server's names (server/editloop/store/metrics.py); the old snake_case ones it never sends
+        const named = parseRunFinished({ runId: 7, status: 'succeeded', metrics: { valValidity: 0.95, eval_loss: 0.3 } })!;
+        expect(runFinishedMessage(named)).toBe('Editloop: training run 7 succeeded (valValidity 0.95).');
         expect(parseRunFinished({ status: 'x' })).toBeUndefined();
         expect(runIdOf({ runId: 'r9' })).toBe('r9');
         expect(runIdOf(null)).toBeUndefined();

@@ -15,9 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import unquote, urlparse
 
-# Bounds on what a settings file can make the server do (settings.py enforces them too).
-MAX_GLOBS = 100
-MAX_GLOB_CHARS = 512
+from ..settings import MAX_GLOB_CHARS, MAX_GLOBS  # settings.py refuses more with a message
 
 _LIT, _ANY, _STAR, _DSTAR, _DSLASH = range(5)
 

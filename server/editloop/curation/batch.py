@@ -35,9 +35,9 @@ from .dedupe import check_leakage, dedupe
 from .events import Ev, fill_texts, load_events, normalize_prompt, stable_hash
 from .format import assistant, messages
 from .groups import assign_groups
-from .hardneg import cluster_failures, is_failure
+from .hardneg import cluster_failures, hard_negative_ids, is_failure
 from .record import new_batch_id, record_batch, trained_event_ids
-from .rows import METHODS, Meta, Row, build_rows, negative_text, positive_text
+from .rows import METHODS, Meta, Row, build_rows, positive_text
 from .split import TRAIN, VALIDATION, assign_splits, recorded_splits
 
 METHOD_CHOICES = ("auto",) + METHODS
@@ -251,11 +251,7 @@ def build_batch(
         failures = sorted((ev for ev in pool if is_failure(ev, config.failure_reward)), key=lambda e: -e.ts)
         failures = fill_texts(store, failures[: config.hard_negative_window])
         clusters = cluster_failures(failures, config.failure_reward)
-        per_type: dict[str, int] = {}
-        for c in clusters:
-            if per_type.get(c["artifactType"], 0) < config.hard_negative_clusters:
-                per_type[c["artifactType"]] = per_type.get(c["artifactType"], 0) + 1
-                hard.update(c["eventIds"])
+        hard = hard_negative_ids(clusters, config.hard_negative_clusters)
         chosen = fill_texts(store, _add_hard_negatives(chosen, pool, hard, round(config.hard_negative_share * len(chosen))))
 
     # -- rows --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import json
 from typing import Sequence
 
 from ..store import Store
+from ..store.metrics import metric_name, normalize_metrics
 from .config import CurationConfig
 
 
@@ -73,10 +74,11 @@ def recent_metric(store: Store, metric: str, artifact_type: str | None = None, l
     with store.lock:
         rows = store.db.conn.execute(sql, args).fetchall()
     out = []
+    metric = metric_name(metric)  # runs of every version: valLoss was eval_loss (store.metrics)
     for (raw,) in reversed(rows):
         try:
-            value = json.loads(raw).get(metric)
-        except (ValueError, AttributeError):
+            value = normalize_metrics(json.loads(raw)).get(metric)
+        except ValueError:
             continue
         if isinstance(value, (int, float)):
             out.append(float(value))

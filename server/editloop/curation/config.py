@@ -74,7 +74,7 @@ class CurationConfig:
     min_batch_size: int = field(default=20, metadata={"help": "Smallest adaptive batch (train events)."})
     max_batch_size: int = field(default=100, metadata={"help": "Largest adaptive batch (train events)."})
     fixed_batch_size: int = field(default=100, metadata={"help": "Batch size when adaptive_batch is off."})
-    trend_metric: str = field(default="eval_loss", metadata={"help": "Key in runs.metrics whose recent trend sizes the batch."})
+    trend_metric: str = field(default="valLoss", metadata={"help": "Key in runs.metrics whose recent trend sizes the batch (store.metrics names)."})
     trend_higher_is_better: bool = field(default=False, metadata={"help": "Direction of trend_metric."})
     # -- curriculum --------------------------------------------------------------------------------
     curriculum_stages: int = field(default=3, metadata={"help": "Number of easy -> hard stages."})

@@ -117,6 +117,3 @@ def stable_hash(text: str) -> int:
     """A hash that is the same in every process (Python's ``hash`` of str is salted)."""
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
-
-def prompt_words(norm_prompt: str) -> list[str]:
-    return norm_prompt.split()

@@ -181,12 +181,6 @@ def _unlink(path: str) -> None:
         pass
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write dict rows as JSON lines, atomically."""
-    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    return write_lines((enc(r) + "\n" for r in rows), path, overwrite=overwrite)
-
-
 def export(store: Store, format: str, path: str | os.PathLike, *, artifact_type: str | None = None, split: str = "all",
            config: CurationConfig = CurationConfig(), include_synthetic: bool = False, overwrite: bool = False,
            overwrite_hint: str = "pass overwrite=True") -> int:

@@ -19,22 +19,9 @@ _BANDS, _ROWS = 6, 4
 _HASHES = _BANDS * _ROWS
 
 
-def shingles(norm_prompt: str) -> frozenset[str]:
-    """The word bigrams of a normalized prompt, the first word paired with a start marker."""
-    words = ["\x00"] + norm_prompt.split()
-    return frozenset(a + " " + b for a, b in zip(words, words[1:]))
-
-
 def _jaccard_ints(a: set[int], b: set[int]) -> float:
     inter = len(a & b)
     return inter / (len(a) + len(b) - inter) if (a or b) else 1.0
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a and not b:
-        return 1.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
 
 
 def _mix(v):

@@ -105,11 +105,12 @@ def cluster_failures(events: Sequence[Ev], failure_reward: float) -> list[dict[s
     return out
 
 
-def hard_negative_ids(events: Sequence[Ev], failure_reward: float, top: int) -> set[int]:
-    """Ids of failures in the ``top`` largest clusters of each artifact type."""
+def hard_negative_ids(clusters: Sequence[dict[str, Any]], top: int) -> set[int]:
+    """Ids of the failures in the ``top`` largest of each artifact type's ``clusters`` (from
+    :func:`cluster_failures`, largest first)."""
     by_type: dict[str, int] = Counter()
     out: set[int] = set()
-    for c in cluster_failures(events, failure_reward):
+    for c in clusters:
         if by_type[c["artifactType"]] < top:
             by_type[c["artifactType"]] += 1
             out.update(c["eventIds"])

@@ -1,9 +1,9 @@
 """Validators for augmented variants: a variant that does not parse is never emitted.
 
-``editloop.signals.validate`` is used when it knows the type (one validator across the product);
-otherwise Mermaid goes through ``mmdr`` and SQL / Python through tree-sitter: any ERROR or MISSING
-node is a failure. Artifact types with
-no known validator get ``None`` from :func:`validator_for`, and augmentation leaves them alone.
+The verdict is :func:`editloop.signals.validate.validate`'s (one validator across the product:
+Mermaid through ``mmdr`` in its helper process, SQL / Python through tree-sitter). Artifact types
+with no known validator get ``None`` from :func:`validator_for`, and augmentation leaves them alone.
+:func:`parser` is the tree-sitter parser augmentation and renaming use to read a text.
 """
 
 from __future__ import annotations
@@ -26,17 +26,6 @@ def kind_of(artifact_type: str, language: str | None = None) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def mermaid_problem(text: str) -> str | None:
-    import mmdr
-
-    try:
-        mmdr.render(text).svg()
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 @lru_cache(maxsize=4)
 def parser(kind: str):
     import tree_sitter
@@ -48,45 +37,22 @@ def parser(kind: str):
     return tree_sitter.Parser(tree_sitter.Language(grammar.language()))
 
 
-def tree_problem(kind: str, text: str) -> str | None:
-    root = parser(kind).parse(text.encode("utf-8")).root_node
-    if not root.children:
-        return "empty"
-    if not root.has_error:
-        return None
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.is_error or node.is_missing:
-            return f"{'missing' if node.is_missing else 'syntax error'} at line {node.start_point[0] + 1}"
-        stack.extend(c for c in node.children if c.has_error or c.is_missing or c.is_error)
-    return "syntax error"
-
-
 def validator_for(artifact_type: str, language: str | None = None) -> Validator | None:
-    """A validator for this artifact type: ``editloop.signals.validate`` (Mermaid in a helper
-    process with a timeout; a timeout counts as invalid), else the local parsers above."""
+    """A validator for this artifact type, from ``editloop.signals.validate`` (Mermaid in a helper
+    process with a timeout; a timeout, validity unknown, counts as invalid here)."""
     kind = kind_of(artifact_type, language)
     if kind is None:
         return None
-    try:
-        from ..signals.validate import validate
-    except ImportError:
-        validate = None
-    if validate is not None:
-        lang = language or kind
+    from ..signals.validate import validate
 
-        def check(text: str) -> str | None:
-            v = validate(text, artifact_type, lang)
-            if v.parser == "none":
-                return _local(kind, text)
-            if v.score is not None and v.score >= 100.0:
-                return None
-            return (v.messages[0].get("message") if v.messages else None) or "invalid"
+    lang = language or kind
 
-        return check
-    return lambda text: _local(kind, text)
+    def check(text: str) -> str | None:
+        v = validate(text, artifact_type, lang)
+        if v.parser == "none":  # a type and language signals does not read (``orm-python`` in ``plaintext``): check it as its kind
+            v = validate(text, kind)
+        if v.valid:
+            return None
+        return (v.messages[0].get("message") if v.messages else None) or "invalid"
 
-
-def _local(kind: str, text: str) -> str | None:
-    return mermaid_problem(text) if kind == "mermaid" else tree_problem(kind, text)
+    return check

@@ -31,7 +31,6 @@ class Background:
         self.last_edit = time.monotonic()
         self.backfill: asyncio.subprocess.Process | None = None
         self.auto_checked = 0.0
-        self.auto_run: str | None = None
 
     def note_event(self) -> None:
         self.last_event = time.monotonic()
@@ -75,13 +74,12 @@ class Background:
         if decision is None:
             return
         from ..training.jobs import start_run
-        from .training import relay, run_settings
+        from ..training.settings_map import run_options
+        from .training import relay
 
         home = str(ls.capture.store.home)
-        run_id = await loop.run_in_executor(
-            ls.thread_pool, lambda: start_run(home, method="auto", base_model=ls.settings.training_base_model, settings=run_settings(ls.settings))
-        )
-        self.auto_run = run_id
+        options = run_options(ls.settings)  # the same run Train now starts
+        run_id = await loop.run_in_executor(ls.thread_pool, lambda: start_run(home, method="auto", **options))
         ls.window_show_message(types.ShowMessageParams(types.MessageType.Info, f"Editloop: training on {decision} new events (editloop.training.auto); run {run_id}"))
         loop.create_task(relay(ls, run_id, home))
 

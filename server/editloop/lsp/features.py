@@ -35,7 +35,9 @@ def written_by(model: str | None, version: str | None) -> str:
 def register(server: "EditloopServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: "EditloopServer", params: types.CodeLensParams) -> list[types.CodeLens]:
-        if ls._capture is None or not ls.settings.extra.get("codeLens", True):
+        # No switch of its own: VS Code's editor.codeLens (per language too) and other editors' lens
+        # settings already hide them.
+        if ls._capture is None:
             return []
         cap = ls.capture
         doc = cap.docs.get(params.text_document.uri)

@@ -24,7 +24,6 @@ MAX_NEW_TOKENS = 128
 
 def register(server: "EditloopServer") -> None:
     shown: dict[str, dict[str, Any]] = {}
-    server.inline_shown = shown  # type: ignore[attr-defined]
 
     def dismiss(ls: "EditloopServer", *, uri: str | None = None) -> None:
         now = time.monotonic()

@@ -95,7 +95,7 @@ class EditloopServer(LanguageServer):
         if old is not None:
             self.commit_outbox()  # outcomes already recorded go to the folder they were recorded in
         try:
-            # quick_check takes 0.4-3 s on a large database: it runs off the start-up path (below).
+            # quick_check takes seconds on a large database (docs/benchmarks.md): it runs off the start-up path (below).
             store = Store(open_db(home_setting=new.data_dir, check=False), redact_secrets=new.redact_secrets)
         except EditloopError as exc:
             if old is None:

@@ -71,17 +71,12 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
             ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=describe(event), percentage=pct, cancellable=True))
 
 
-def run_settings(settings) -> dict[str, Any]:
-    """The TrainConfig fields every run takes from the server's settings (one name per setting:
-    ``editloop.training.threads`` -> ``threads``, ``editloop.generation.retryInvalid`` -> ``retry_invalid``)."""
-    return {"threads": settings.training_threads, "retry_invalid": settings.generation_retry_invalid}
-
-
 def register(server: "EditloopServer") -> None:
     @server.command("editloop.train")
     @lsp_errors
     async def train(ls, *args: Any) -> dict[str, Any]:
         from ..training.jobs import start_run
+        from ..training.settings_map import run_options
 
         a = one_object(args, "editloop.train")
         method = get(a, "method", str, required=False, default="auto")
@@ -89,12 +84,13 @@ def register(server: "EditloopServer") -> None:
             raise InvalidArgument(f"method must be one of {', '.join(METHODS)}")
         search = get(a, "search", int, required=False, default=0)
         home = str(ls.capture.store.home)
-        # TrainConfig fields for this run (epochs, curation overrides ...); start_run validates them
-        settings = {**run_settings(ls.settings), **get(a, "settings", dict, required=False, default={})}
+        # the settings' run (training.settings_map) with this run's TrainConfig fields (epochs, curation
+        # overrides ...) on top; start_run validates them
+        options = run_options(ls.settings, get(a, "settings", dict, required=False, default={}))
         loop = asyncio.get_running_loop()
         run_id = await loop.run_in_executor(
             ls.thread_pool,
-            lambda: start_run(home, method=method, artifact_type=get(a, "artifactType", str, required=False), search=search, base_model=ls.settings.training_base_model, settings=settings),
+            lambda: start_run(home, method=method, artifact_type=get(a, "artifactType", str, required=False), search=search, **options),
         )
         loop.create_task(relay(ls, run_id, home))
         return {"runId": run_id}

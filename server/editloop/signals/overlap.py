@@ -10,8 +10,8 @@ an aligned unchanged block occurs identically on both sides, so for n-gram multi
     sum_g min(hyp[g], ref[g]) = |A| + sum_g min(X[g], Y[g])
 
 which holds for *any* alignment of identical blocks. Only the n-grams touching changed text are
-counted (X and Y), which makes a 2 KB pair with a few edits ~10x faster than ``sentence_score``
-(~3 ms) while giving the same numbers (``tests/signals/test_overlap.py`` compares them).
+counted (X and Y), which makes a 2 KB pair with a few edits much cheaper than ``sentence_score``
+(measured in docs/benchmarks.md) while giving the same numbers (``tests/signals/test_overlap.py`` compares them).
 
 sacrebleu is imported on first use (~60 ms), not at module import. sacrebleu's tokenizers keep an
 unbounded-looking ``lru_cache`` of 65,536 whole inputs; a long-running server must not, so the 13a
@@ -48,8 +48,8 @@ def _sacrebleu() -> dict[str, Any]:
 
 
 # sacrebleu's 13a tokenizer (``tokenizers/tokenizer_13a.py`` + ``tokenizer_re.py``), re-written for speed:
-# its first rule puts spaces around every character of this set (a regex with a back-reference, 4x
-# slower than ``str.translate``); spaces themselves need none, since the result is split on whitespace.
+# its first rule puts spaces around every character of this set (a regex with a back-reference, slower
+# than ``str.translate``: docs/benchmarks.md); spaces themselves need none, since the result is split on whitespace.
 _SPACED = {ord(c): f" {c} " for c in '!"#$%&()*+/:;<=>?@[\\]^_`{|}~'}
 _PERIOD_AFTER_NON_DIGIT = re.compile(r"([^0-9])([\.,])")
 _PERIOD_BEFORE_NON_DIGIT = re.compile(r"([\.,])([^0-9])")

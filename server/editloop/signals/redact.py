@@ -2,12 +2,12 @@
 
 ``redact(text) -> (text, count)`` replaces each secret by ``[SECRET:<type>]``. It runs for every
 stored text (prompt, original, final, current, model, validation messages), so it is built to be
-cheap on ordinary code (one pass of two regexes and a few ``str.find`` calls: ~0.1 ms per 2 KB on a
-slow machine, 1.1x the version that missed the kinds of issue 21) and only does expensive work near
+cheap on ordinary code (one pass of two regexes and a few ``str.find`` calls; its cost per 2 KB is in
+docs/benchmarks.md) and only does expensive work near
 the few places that could hold a secret. Every rule is linear in the text: patterns are possessive
 or bounded, work is anchored at hits found by ``str.find`` and each hit looks at most a few hundred
 characters ahead, so no line is too long to be looked at and 200 KB of hostile input (one huge line,
-thousands of ``BEGIN`` headers without an ``END``: 15 s before) takes well under a second.
+thousands of ``BEGIN`` headers without an ``END``) takes well under a second.
 
 1. **Private keys**: a ``-----BEGIN ... PRIVATE KEY-----`` block through its ``END`` line (or, when
    the END is missing, the base64 body that follows) is replaced whole, also inside a string with

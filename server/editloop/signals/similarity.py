@@ -43,11 +43,6 @@ def indel_similarity(original: str, final: str) -> float:
     return float(Indel.normalized_similarity(original, final))
 
 
-def edit_distance(original: str, final: str) -> int:
-    """Levenshtein distance in characters: the benchmark's edit cost."""
-    return int(Levenshtein.distance(original, final))
-
-
 def split_lines(text: str) -> list[str]:
     """Lines with their ``\\n`` kept, so that ``"".join(split_lines(t)) == t``."""
     lines = text.split("\n")

@@ -152,8 +152,8 @@ def open_db(path: str | os.PathLike | None = None, *, home_setting: str | None =
 
     ``path`` may be the database file or the data folder; by default the data folder is resolved by
     :func:`editloop.paths.data_dir`. An existing database is first checked with ``PRAGMA quick_check``
-    (``check``; once per process and file; 0.4 s for 100,000 events, a 440 MB file, 3 s from a cold
-    disk cache, on a 2-core machine): a damaged one raises :class:`DatabaseDamaged` and is not
+    (``check``; once per process and file; up to seconds on a large file, measured in
+    docs/benchmarks.md): a damaged one raises :class:`DatabaseDamaged` and is not
     touched. ``check=False`` skips it, for a caller that runs :func:`integrity_error` off its
     start-up path instead (the language server). Files Editloop creates are 0600 (umask 077);
     existing ones keep their mode.

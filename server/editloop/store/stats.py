@@ -10,6 +10,8 @@ import datetime as _dt
 import json
 from typing import Any
 
+from .metrics import normalize_metrics
+
 REWARD_BINS = 10
 
 
@@ -144,7 +146,7 @@ def recent_runs(db: Any, *, limit: int = 10, artifact_type: str | None = None) -
                 "baseModel": r["base_model"],
                 "promoted": bool(r["promoted"]),
                 "reason": r["reason"],
-                "metrics": json.loads(r["metrics"]) if r["metrics"] else {},
+                "metrics": normalize_metrics(json.loads(r["metrics"]) if r["metrics"] else {}),
                 "startedAt": r["started_at"],
                 "finishedAt": r["finished_at"],
             }

@@ -105,18 +105,22 @@ class MermaidErd(ArtifactType):
     def validate(self, text: str) -> str | None:
         if not text.lstrip().startswith("erDiagram"):
             return "not an erDiagram"
-        return _mermaid_error(text)
+        return _parse_error(text, self.name)
 
 
 @lru_cache(maxsize=4096)
-def _mermaid_error(text: str) -> str | None:
-    import mmdr
+def _parse_error(text: str, artifact_type: str) -> str | None:
+    """:func:`editloop.signals.validate.validate`'s verdict as a reason (the product's one validator:
+    mmdr runs in its helper process, so a diagram that sends it into a loop times out as invalid)."""
+    from ..signals.validate import validate
 
-    try:
-        mmdr.render(text).svg()
-    except ValueError as exc:
-        return str(exc)
-    return None
+    v = validate(text, artifact_type)
+    if v.valid:
+        return None
+    if not v.messages:
+        return "invalid"
+    m = v.messages[0]
+    return m["message"] if m.get("line") is None else f"{m['message']} at line {m['line'] + 1}"
 
 
 class Sql(ArtifactType):
@@ -192,34 +196,14 @@ class Sql(ArtifactType):
         return _sql_error(text)
 
 
-@lru_cache(maxsize=1)
-def _sql_parser():
-    import tree_sitter
-    import tree_sitter_sql
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_sql.language()))
-
-
-def _first_problem(node) -> str | None:
-    if node.is_error or node.is_missing:
-        kind = "missing" if node.is_missing else "syntax error"
-        return f"{kind} at line {node.start_point[0] + 1}"
-    if node.has_error:
-        for child in node.children:
-            found = _first_problem(child)
-            if found:
-                return found
-    return None
-
-
 def _sql_error(text: str) -> str | None:
-    tree = _sql_parser().parse(text.encode())
-    root = tree.root_node
-    if not any(c.type != "comment" for c in root.children):
+    from ..curation.validate import parser
+
+    if not any(c.type != "comment" for c in parser("sql").parse(text.encode("utf-8", "surrogatepass")).root_node.children):
         return "no SQL statement"
     if "create" not in text.lower():
         return "no CREATE TABLE statement"
-    return _first_problem(root)
+    return _parse_error(text, "sql")
 
 
 class PythonDataclass(ArtifactType):

@@ -45,24 +45,24 @@ def check_artifact(path: str | Path) -> str:
 
 
 def check_base_model(name_or_path: str) -> None:
-    """A local path must exist; an id that is not a path must be in the local Hugging Face cache."""
-    p = Path(name_or_path).expanduser()
-    if p.exists():
-        if not (p / "config.json").exists():
-            raise EditloopError(f"base model folder {p} has no config.json")
-        return
-    if name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1:
-        raise EditloopError(f"base model {name_or_path} does not exist")
+    """A preset's package, a GGUF file, a folder with config.json, or an id that is not a path
+    (looked up in the local Hugging Face cache when loaded): see :mod:`.base_source`."""
+    from .base_source import check
+
+    check(name_or_path)
 
 
 def load_base(name_or_path: str, **kwargs):
-    """(model, tokenizer) for a base model id or folder, with a clear error when it cannot be loaded."""
+    """(model, tokenizer) for a base model (preset, GGUF file, id or folder: :mod:`.base_source`),
+    with a clear error when it cannot be loaded."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    check_base_model(name_or_path)
+    from .base_source import resolve
+
+    path = resolve(name_or_path)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except (OSError, ValueError, EnvironmentError) as exc:
         raise EditloopError(f"cannot load base model {name_or_path}: {str(exc).splitlines()[0]}") from None
     if tokenizer.pad_token is None:

@@ -63,7 +63,7 @@ PRESETS: dict[str, dict] = {
     # 1.18M parameters (0.52M of them the 4096-token embedding). Held-out edit distance to the
     # base-style reference (the content errors every fine-tune inherits): 1,000 steps on 12k
     # examples 0.25; 2,500 on 24k 0.12; 5,000 on 48k 0.003 (ERD) / 0.009 (SQL), 96% / 92% exact.
-    # 5,000 steps: 0.38 s/step on 2 threads of the 2-core machine, 48 min in all while tests ran.
+    # Its build time: docs/benchmarks.md, "Measurements behind code choices".
     "default": dict(hidden=128, layers=4, heads=4, vocab_size=4096, steps=5000, batch_size=16, lr=4e-3,
                     corpus_size=48000, styled_fraction=0.35, eval_specs=24, max_entities=3,
                     eval_max_new_tokens=512),

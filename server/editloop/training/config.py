@@ -25,18 +25,34 @@ DPO_AFTER_SFT = ("auto", "always", "never")
 FULL_FINETUNE_BELOW = 5_000_000
 # Below this size LoRA also trains the embeddings of every token in the training targets (PEFT
 # ``trainable_token_indices``); above it a base is assumed to be a real pretrained LLM whose
-# embeddings are already trained.
-TRAINABLE_TOKENS_BELOW = 1_000_000_000
+# embeddings are already trained. The smallest real one Editloop knows, SmolLM2-135M (the
+# ``smollm2-135m`` preset, 134.5M parameters, pretrained on 2T tokens), is above it: on its tied
+# embeddings trainable tokens would also force the plain ``Trainer`` path (see finetune).
+TRAINABLE_TOKENS_BELOW = 100_000_000
+# LoRA on a real LLM below this size learns at 2e-3 (DPO/KTO 2e-4); from it on at 2e-4, the usual
+# LoRA rate for 7B models. Measured on SmolLM2-135M (the smollm2-135m preset), LoRA r 16 on every
+# linear layer, SFT on 48 of a simulated user's ERD edits, 3 epochs (18 steps of 8), 6 held-out
+# prompts (base: 0 of 6 valid, similarity 0.23): lr 2e-4 left validation loss at 1.90 and 0 valid;
+# 1e-3: loss 0.42, 4 of 6 valid, similarity 0.55; 2e-3: loss 0.26, 6 of 6 valid, similarity 0.72.
+# LoRA on only the last 8 of its 30 blocks took 2.4x less time per step (13.8 s vs 33.7 s, batch
+# 8 x 279 tokens, one thread, interleaved) but learned far less per step (validation loss 1.12 vs
+# 0.33 after 12 steps at 2e-3; 0.94 after 18), so every block is adapted.
+SMALL_LLM_BELOW = 1_000_000_000
 # SFT's learning-rate schedule (DPO/KTO: linear decay) and sampler: batches of similar lengths pad
 # less (transformers' LengthGroupedSampler, still shuffled).
 SFT_SCHEDULE = "cosine"
 SFT_SAMPLING = "group_by_length"
 # SFT epochs when unset (sft_epochs): 4, raised for a small batch to at least 80 steps, at most 10.
 AUTO_EPOCHS, MIN_AUTO_STEPS, MAX_AUTO_EPOCHS = 4.0, 80, 10.0
+# But 3, never raised, for LoRA on a real LLM (TRAINABLE_TOKENS_BELOW parameters or more) on the
+# CPU, where a step costs seconds, not milliseconds: on SmolLM2-135M 3 epochs of 48 edits (18
+# steps) reached 6 of 6 valid held-out outputs (above), and one step of 8 rows took 17-35 s on one
+# thread of the 2-core machine.
+CPU_LLM_EPOCHS = 3.0
 # An SFT run of at least 3 epochs is first evaluated (validation loss, generation, checkpoint
-# selection, early stopping) after its second epoch: in the learning benchmark of 2026-12-01 no
-# SFT stage of 40 had its best checkpoint after epoch 1, and each evaluation generates the whole
-# validation set (3.4 s of an 84-step, 84 s Train now on the embedded base).
+# selection, early stopping) after its second epoch: no measured SFT stage had its best checkpoint
+# after epoch 1, and each evaluation generates the whole validation set (docs/training.md,
+# "Measurements behind the defaults").
 SFT_FIRST_EVAL_EPOCH, SFT_EVAL_DELAY_FROM = 2, 3.0
 
 
@@ -86,8 +102,8 @@ class TrainConfig:
     learning_rate: float | None = field(
         default=None,
         metadata={
-            "help": "Peak learning rate; None picks one by model size and method (tiny models 4e-3..5e-3, real "
-            "LLMs 2e-4; DPO/KTO ten times lower)."
+            "help": "Peak learning rate; None picks one by model size and method (tiny models 4e-3..5e-3, LoRA on "
+            "real LLMs under 1B parameters 2e-3, larger ones 2e-4; DPO/KTO ten times lower)."
         },
     )
     epochs: float | None = field(
@@ -112,8 +128,9 @@ class TrainConfig:
     bf16: bool | None = field(default=None, metadata={"help": "bf16 mixed precision; None: on for a bf16 GPU, off on the CPU."})
     threads: int = field(
         default=0,
-        metadata={"help": "torch CPU threads; 0: every core, at most 4 (measured on 2 idle cores: 2 threads trained "
-                          "1.43x faster than 1; under load from other processes 1 can be faster)."},
+        metadata={"help": "torch CPU threads; 0: the cores other processes leave idle (load average), at least 1, at "
+                          "most 4 (more threads train faster on idle cores and much slower on busy ones: measured "
+                          "in docs/training.md)."},
     )
     early_stopping_patience: int = field(
         default=2, metadata={"help": "Stop after this many evaluations without a better validation similarity."}
@@ -125,7 +142,7 @@ class TrainConfig:
         metadata={
             "help": "auto: try a DPO stage after SFT only on bases of at least "
             f"{FULL_FINETUNE_BELOW:,} parameters (on tiny from-scratch bases it lowered validation similarity and "
-            "validity in every measured run and doubled the time); always; never.",
+            "validity in every measured run and cost time: docs/training.md); always; never.",
             "choices": list(DPO_AFTER_SFT),
         },
     )
@@ -224,19 +241,27 @@ class TrainConfig:
         return dataclasses.replace(self, lora=lora, **params)
 
 
-def sft_epochs(epochs: float | None, steps_per_epoch: int) -> float:
-    """``epochs``, or for None :data:`AUTO_EPOCHS`, raised (up to :data:`MAX_AUTO_EPOCHS`) until at
-    least :data:`MIN_AUTO_STEPS` optimizer steps run."""
+def sft_epochs(epochs: float | None, steps_per_epoch: int, *, fixed: float | None = None) -> float:
+    """``epochs``, or for None ``fixed`` when given (:attr:`Resolved.sft_auto_epochs`), else
+    :data:`AUTO_EPOCHS`, raised (up to :data:`MAX_AUTO_EPOCHS`) until at least
+    :data:`MIN_AUTO_STEPS` optimizer steps run."""
     if epochs is not None:
         return float(epochs)
+    if fixed is not None:
+        return float(fixed)
     import math
 
     return float(min(MAX_AUTO_EPOCHS, max(AUTO_EPOCHS, math.ceil(MIN_AUTO_STEPS / max(1, steps_per_epoch)))))
 
 
 def auto_threads(threads: int = 0) -> int:
-    """``threads``, or for 0 every core this process may use, at most 4 (a tiny model gains
-    nothing past that; the editor keeps the rest)."""
+    """``threads``, or for 0 the cores this process may use that other processes leave idle (by the
+    1-minute load average, this process's own share discounted), at least 1 and at most 4 (a tiny
+    model gains nothing past that; the editor keeps the rest).
+
+    Idle cores only: torch's threads wait for each other whenever a core is taken away from one of
+    them, so a thread more than the idle cores trains much slower, not faster (measured in
+    docs/training.md, "Measurements behind the defaults")."""
     if threads > 0:
         return threads
     import os
@@ -245,7 +270,11 @@ def auto_threads(threads: int = 0) -> int:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)
+    except (AttributeError, OSError):
+        others = 0.0
+    return max(1, min(4, cores, int(cores - others + 0.5)))
 
 
 @dataclass(frozen=True)
@@ -258,6 +287,9 @@ class Resolved:
     bf16: bool
     gradient_accumulation_steps: int
     n_params: int
+    # SFT epochs when ``epochs`` is None: None is the default rule (sft_epochs); CPU_LLM_EPOCHS for
+    # LoRA on a real LLM on the CPU
+    sft_auto_epochs: float | None = None
 
 
 def resolve(config: TrainConfig, method: str, *, n_params: int, on_gpu: bool, bf16_ok: bool) -> Resolved:
@@ -272,11 +304,13 @@ def resolve(config: TrainConfig, method: str, *, n_params: int, on_gpu: bool, bf
         if adaptation == "full":
             lr = 4e-3 if n_params < FULL_FINETUNE_BELOW else 2e-5
         else:
-            lr = 5e-3 if n_params < 100_000_000 else 2e-4
+            lr = 5e-3 if n_params < 100_000_000 else 2e-3 if n_params < SMALL_LLM_BELOW else 2e-4
         if method in ("dpo", "kto"):
             lr /= 10
     bf16 = config.bf16 if config.bf16 is not None else (on_gpu and bf16_ok)
     accum = config.gradient_accumulation_steps
     if accum is None:
         accum = max(1, 16 // config.batch_size) if on_gpu else 1
-    return Resolved(adaptation, tokens, float(lr), bool(bf16), int(accum), int(n_params))
+    real_llm_on_cpu = adaptation == "lora" and n_params >= TRAINABLE_TOKENS_BELOW and not on_gpu
+    return Resolved(adaptation, tokens, float(lr), bool(bf16), int(accum), int(n_params),
+                    CPU_LLM_EPOCHS if real_llm_on_cpu else None)

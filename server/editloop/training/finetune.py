@@ -12,8 +12,8 @@ What we found with TRL 1.16 / PEFT 0.21 (see docs/training.md):
   LoRA + trainable tokens on tied embeddings runs SFT with the transformers ``Trainer`` on the
   data and collator TRL's ``SFTTrainer`` prepared, and DPO/KTO without trainable tokens.
 - on the CPU that fused head projects every position, prompt and padding included; while a
-  stage trains, :mod:`.fused_head` makes it project only the labelled ones (same loss, 1.8x
-  faster steps on the shipped base).
+  stage trains, :mod:`.fused_head` makes it project only the labelled ones (same loss, faster
+  steps: docs/training.md).
 - DPO with a full fine-tune and ``ref_model=None`` reloads the reference from the policy's
   ``config._name_or_path`` (the base), so a DPO stage after SFT passes the SFT model as reference.
 """
@@ -115,7 +115,8 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
     if method == "kto":
         batch = max(batch, 2)  # KTO's KL estimate pairs each example with another in its batch
     steps_per_epoch = max(1, -(-n_train // (batch * res.gradient_accumulation_steps)))
-    epochs = sft_epochs(config.epochs, steps_per_epoch) if method == "sft" else config.preference_epochs
+    epochs = (sft_epochs(config.epochs, steps_per_epoch, fixed=res.sft_auto_epochs) if method == "sft"
+              else config.preference_epochs)
     kwargs: dict[str, Any] = dict(
         output_dir=str(out),
         num_train_epochs=epochs,
@@ -452,7 +453,7 @@ def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progr
         "base": {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
                  "samples": base_metrics["samples"]},
         "incumbent": incumbent_metrics,
-        "eval_loss": chosen.best.get("valLoss"),
+        "valLoss": chosen.best.get("valLoss"),
         "counts": data.counts(),
         "valExamples": len(targets),
         "adaptation": res.adaptation,

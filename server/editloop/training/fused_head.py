@@ -11,7 +11,7 @@ bases the LM head is about half a step's compute, and the prompt about half the 
 
 :func:`compact_lm_head` makes the choice "compact" for CPU tensors while a trainer runs. The
 loss and gradients are the same (same tiles, same values; ``tests/training/test_fused_head.py``
-checks both); measured on the shipped base, one SFT step (batch 8, ~170 tokens) is 1.8x faster.
+checks both); the steps are faster (measured in docs/training.md, "What we found with TRL").
 If TRL no longer has the hook this relies on, nothing is changed and training runs as TRL does.
 """
 

@@ -15,7 +15,22 @@ BATCH_SIZE = 32
 HEARTBEAT_S = 5.0  # on_progress is called at least this often while tokens are generated
 
 
-def _progress_criterion(on_progress: Callable[[int, int], None], done_before: int, total: int, eos: int | None):
+def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The ids that end an answer: the tokenizer's eos and every eos id the model's generation
+    config lists. A chat model's end of turn is not always its tokenizer's eos (ChatML models such
+    as SmolLM2 end with ``<|im_end|>``, which is their eos; Llama 3 ends a turn with ``<|eot_id|>``
+    while its eos is ``<|end_of_text|>``), and a GGUF states its end-of-turn id separately
+    (``base_source`` adds it to the converted model's generation config)."""
+    ids: list[int] = []
+    config = getattr(model, "generation_config", None)
+    for value in (tokenizer.eos_token_id, getattr(config, "eos_token_id", None)):
+        for i in value if isinstance(value, (list, tuple)) else [value]:
+            if i is not None and int(i) not in ids:
+                ids.append(int(i))
+    return ids
+
+
+def _progress_criterion(on_progress: Callable[[int, int], None], done_before: int, total: int, eos: list[int]):
     """A stopping criterion that never stops: it counts finished outputs (an end-of-sequence token
     generated) and calls ``on_progress(done, total)`` when that count changes, and every
     ``HEARTBEAT_S`` seconds otherwise, so a long generation still shows that it is alive."""
@@ -29,8 +44,8 @@ def _progress_criterion(on_progress: Callable[[int, int], None], done_before: in
             self.checked = 0.0
 
         def __call__(self, input_ids, scores, **kwargs):
-            if eos is not None:
-                last = input_ids[:, -1] == eos
+            if eos:
+                last = torch.isin(input_ids[:, -1], torch.tensor(eos, device=input_ids.device))
                 self.finished = last if self.finished is None or self.finished.shape != last.shape else self.finished | last
             now = time.monotonic()
             if now - self.checked >= 0.5:  # counting syncs a GPU: at most twice a second
@@ -55,7 +70,9 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
     seconds while none does)."""
     import torch
 
+    # the base's own chat template (ChatML, Llama 3, Gemma ... whatever its tokenizer carries)
     texts = [tokenizer.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
+    stops = stop_token_ids(model, tokenizer)
     limit = getattr(model.config, "max_position_embeddings", None) or 2048
     out = [""] * len(texts)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -76,10 +93,10 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
                 from transformers import StoppingCriteriaList
 
                 extra["stopping_criteria"] = StoppingCriteriaList(
-                    [_progress_criterion(on_progress, start, len(texts), tokenizer.eos_token_id)])
+                    [_progress_criterion(on_progress, start, len(texts), stops)])
             with torch.no_grad():
                 gen = model.generate(**enc, max_new_tokens=new, do_sample=False, num_beams=num_beams,
-                                     pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                                     pad_token_id=tokenizer.pad_token_id, eos_token_id=stops or None,
                                      **extra)
             for i, row in zip(idx, gen[:, width:]):
                 out[i] = tokenizer.decode(row, skip_special_tokens=True)
@@ -92,4 +109,4 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
     return out
 
 
-__all__ = ["BATCH_SIZE", "generate_greedy"]
+__all__ = ["BATCH_SIZE", "generate_greedy", "stop_token_ids"]

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator, Mapping
 from ..errors import EditloopError, NotFound
 from ..paths import ensure_private_dir, runs_dir
 from ..store import Store, utcnow_iso, write_tx
+from ..store.metrics import normalize_metrics
 from .config import TrainConfig
 
 LOCK_NAME = "training.lock"
@@ -186,6 +187,7 @@ def list_runs(store: Store, *, artifact_type: str | None = None, limit: int = 50
     for row in rows:
         for key in ("params", "metrics"):
             row[key] = json.loads(row[key]) if row[key] else {}
+        row["metrics"] = normalize_metrics(row["metrics"])
         row["promoted"] = bool(row["promoted"])
     return rows
 
@@ -240,6 +242,10 @@ def start_run(home: str | Path, *, method: str = "auto", artifact_type: str | No
 
             config = TrainConfig.from_dict({**dict(settings or {}), "method": method, "artifact_type": artifact_type,
                                             "base_model": base_model})
+            if base_model:  # the cheaper check first: a missing model says so, whatever the events
+                from .artifacts import check_base_model
+
+                check_base_model(base_model)
             preflight(store, artifact_type=artifact_type, method=method, curation=config.curation_config())
         lock_id = "starting-" + uuid.uuid4().hex[:6]
         _take_lock(home, os.getpid(), lock_id)
@@ -323,6 +329,7 @@ def run_status(home: str | Path, run_id: str) -> dict[str, Any]:
         store.close()
     for key in ("params", "metrics"):
         run[key] = json.loads(run[key]) if run[key] else {}
+    run["metrics"] = normalize_metrics(run["metrics"])
     run["promoted"] = bool(run["promoted"])
     events = read_progress(Path(home), run_id)
     run["progress"] = next((e for e in reversed(events) if "percentage" in e), None)

@@ -47,8 +47,10 @@ def _count_params(base_model: str) -> int:
     from accelerate import init_empty_weights
     from transformers import AutoConfig, AutoModelForCausalLM
 
+    from .base_source import resolve
+
     with init_empty_weights():
-        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_model))
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(resolve(base_model)))
     return sum(p.numel() for p in model.parameters())
 
 

@@ -12,7 +12,6 @@ same validation set, measured in the same run.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -25,20 +24,12 @@ Progress = Callable[[dict[str, Any]], None]
 BASE = "base"
 # How far one artifact type's mean validation similarity may fall while the run as a whole improves:
 # with ~15 validation examples per type, the mean moves by about this much between checkpoints
-# that are equally good on held-out specs (measured: a model 0.010 worse on 15 validation ERDs was
-# 25% cheaper to fix on 10 held-out ones).
+# that are equally good on held-out specs (measured in docs/training.md, "Measurements behind the
+# defaults").
 TYPE_SIMILARITY_TOLERANCE = 0.02
 # The tolerated validity flips never exceed this share of the validation set: on 12 examples one
-# flip is 8%, and models let through that way were 10-20% less valid on held-out specs (measured).
+# flip is 8%, and models let through that way were less valid on held-out specs (docs/training.md).
 MAX_VALIDITY_DROP = 0.05
-
-
-def _validator() -> Callable[..., Any] | None:
-    try:
-        from ..signals.validate import validate
-    except ImportError:  # the parsers are optional; validity is then unknown
-        return None
-    return validate
 
 
 def _is_valid(result: Any) -> bool | None:
@@ -73,7 +64,9 @@ class GenerationEvaluator:
         longest = max((len(tokenizer(t.text, add_special_tokens=False)["input_ids"]) for t in targets), default=0)
         self.max_new_tokens = max(8, min(max_new_tokens, int(longest * 1.3) + 8))
         self.batch_size = batch_size
-        self.validate = _validator()
+        from ..signals.validate import validate
+
+        self.validate = validate
         # per validation prompt: the fallback's (output, similarity, verdict), once set (evaluate's as_fallback)
         self.fallback: list[tuple[str, float, bool | None]] | None = None
 
@@ -86,8 +79,6 @@ class GenerationEvaluator:
         return [o.strip() for o in outs]
 
     def _verdicts(self, outputs: list[str]) -> list[bool | None]:
-        if self.validate is None:
-            return [None] * len(outputs)
         verdicts: list[bool | None] = []
         for o, t in zip(outputs, self.targets):
             try:
@@ -313,10 +304,3 @@ def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> d
         store.db.conn.execute("UPDATE runs SET promoted = 1 WHERE id = ?", [run_id])
     run["promoted"] = 1
     return run
-
-
-def metrics_of(run: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return json.loads(run.get("metrics") or "{}")
-    except ValueError:
-        return {}

@@ -80,7 +80,7 @@ function mentions(text: string, id: string): boolean {
 /** One line for the user when `editloop/runFinished` arrives. */
 export function runFinishedMessage(params: RunFinishedParams): string {
     const m = params.metrics;
-    const parts = ['valLoss', 'valSimilarity', 'validity']
+    const parts = ['valLoss', 'valSimilarity', 'valValidity']
         .filter((k) => typeof m[k] === 'number' && Number.isFinite(m[k]))
         .map((k) => `${k} ${formatNumber(m[k] as number)}`);
     const promoted = (params.promoted ?? m.promoted === true) ? '; promoted to the active model' : '';

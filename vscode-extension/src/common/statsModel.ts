@@ -149,7 +149,8 @@ function histogram(v: unknown): { labels: string[]; counts: number[] } {
     return { labels, counts };
 }
 
-const SCALAR_METRICS = ['valLoss', 'valSimilarity', 'trainLoss', 'validity', 'reward'];
+/** The server's run metrics (server/editloop/store/metrics.py: one camelCase name per metric). */
+const SCALAR_METRICS = ['valLoss', 'valSimilarity', 'valValidity'];
 
 function curveOf(v: unknown): CurveView {
     const points = arr(v)
