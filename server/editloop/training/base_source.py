@@ -12,11 +12,11 @@ A base model is named by one string, resolved in this order:
 
 A GGUF file is dequantized once by transformers (``from_pretrained(folder, gguf_file=...)``, which
 needs the ``gguf`` package) and saved as a float32 safetensors folder in the user's cache
-(``~/.cache/editloop/gguf/<name>-<key>/``, the key from the file's path, size and mtime).
-Measured on the 2-core machine: loading SmolLM2-135M's Q4_1 GGUF took 10 s (tokenizer) + 36 s
-(model) under load; the converted folder loads in 0.7 s with identical logits, and a Train now
-loads its base three to four times. Everything downstream (TRL, PEFT, export, the generation
-worker) then sees an ordinary model folder, and the model's own chat template comes with it.
+(``~/.cache/editloop/gguf/<name>-<key>/``, the key from the file's path, size and mtime): a
+GGUF takes tens of seconds to dequantize, the folder loads in under a second with identical
+logits, and a Train now loads its base three or four times (docs/training.md, "A real pretrained
+base"). Everything downstream (TRL, PEFT, export, the generation worker) then sees an ordinary
+model folder, and the model's own chat template comes with it.
 
 Nothing here imports torch or transformers until a conversion runs.
 """

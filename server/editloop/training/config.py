@@ -30,13 +30,9 @@ FULL_FINETUNE_BELOW = 5_000_000
 # embeddings trainable tokens would also force the plain ``Trainer`` path (see finetune).
 TRAINABLE_TOKENS_BELOW = 100_000_000
 # LoRA on a real LLM below this size learns at 2e-3 (DPO/KTO 2e-4); from it on at 2e-4, the usual
-# LoRA rate for 7B models. Measured on SmolLM2-135M (the smollm2-135m preset), LoRA r 16 on every
-# linear layer, SFT on 48 of a simulated user's ERD edits, 3 epochs (18 steps of 8), 6 held-out
-# prompts (base: 0 of 6 valid, similarity 0.23): lr 2e-4 left validation loss at 1.90 and 0 valid;
-# 1e-3: loss 0.42, 4 of 6 valid, similarity 0.55; 2e-3: loss 0.26, 6 of 6 valid, similarity 0.72.
-# LoRA on only the last 8 of its 30 blocks took 2.4x less time per step (13.8 s vs 33.7 s, batch
-# 8 x 279 tokens, one thread, interleaved) but learned far less per step (validation loss 1.12 vs
-# 0.33 after 12 steps at 2e-3; 0.94 after 18), so every block is adapted.
+# LoRA rate for 7B models. On SmolLM2-135M, 2e-4 taught nothing in a CPU-sized run and 2e-3 the
+# most of the rates tried; adapting only the top blocks was faster per step but learned far less,
+# so every block is adapted (docs/training.md, "A real pretrained base").
 SMALL_LLM_BELOW = 1_000_000_000
 # SFT's learning-rate schedule (DPO/KTO: linear decay) and sampler: batches of similar lengths pad
 # less (transformers' LengthGroupedSampler, still shuffled).
@@ -45,9 +41,8 @@ SFT_SAMPLING = "group_by_length"
 # SFT epochs when unset (sft_epochs): 4, raised for a small batch to at least 80 steps, at most 10.
 AUTO_EPOCHS, MIN_AUTO_STEPS, MAX_AUTO_EPOCHS = 4.0, 80, 10.0
 # But 3, never raised, for LoRA on a real LLM (TRAINABLE_TOKENS_BELOW parameters or more) on the
-# CPU, where a step costs seconds, not milliseconds: on SmolLM2-135M 3 epochs of 48 edits (18
-# steps) reached 6 of 6 valid held-out outputs (above), and one step of 8 rows took 17-35 s on one
-# thread of the 2-core machine.
+# CPU, where a step costs seconds, not milliseconds, and 3 epochs already taught SmolLM2-135M the
+# user's format (docs/training.md, "A real pretrained base").
 CPU_LLM_EPOCHS = 3.0
 # An SFT run of at least 3 epochs is first evaluated (validation loss, generation, checkpoint
 # selection, early stopping) after its second epoch: no measured SFT stage had its best checkpoint
