@@ -66,21 +66,10 @@ SCAN_CHARS = 4_000  # only the head of a text is looked at: bounded work on any 
 def mermaid_kind(text: str) -> str | None:
     """The canonical type named by a Mermaid text's first diagram line (front matter, comments and
     ``%%{init}%%`` directives skipped), or None."""
-    head = text[:SCAN_CHARS]
-    in_front_matter = False
-    for i, raw in enumerate(head.splitlines()):
-        line = raw.strip()
-        if i == 0 and line == "---":
-            in_front_matter = True
-            continue
-        if in_front_matter:
-            in_front_matter = line != "---"
-            continue
-        if not line or line.startswith("%%"):
-            continue
-        word = line.split(None, 1)[0].lower()
-        return MERMAID_KEYWORDS.get(word)
-    return None
+    from .validate import diagram_keyword
+
+    word = diagram_keyword(text[:SCAN_CHARS])
+    return MERMAID_KEYWORDS.get(word.lower()) if word else None
 
 
 def canonical(name: str | None, text: str = "") -> str:
