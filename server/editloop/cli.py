@@ -343,9 +343,10 @@ def _global_flags_after_commands(sub) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.data_dir:
-        import os
+    import os
 
+    before = os.environ.get("EDITLOOP_HOME")
+    if args.data_dir:  # the data folder of this command (and of the processes it starts) only
         os.environ["EDITLOOP_HOME"] = args.data_dir
     try:
         return COMMANDS[args.cmd](args)
@@ -355,3 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("editloop: interrupted", file=sys.stderr)
         return 130
+    finally:  # main() called in-process (tests, scripts) must not change the caller's environment
+        if before is None:
+            os.environ.pop("EDITLOOP_HOME", None)
+        else:
+            os.environ["EDITLOOP_HOME"] = before
