@@ -46,7 +46,9 @@ class Raw:
         try:
             self.send({"jsonrpc": "2.0", "id": 1, "method": "shutdown"})
             self.send({"jsonrpc": "2.0", "method": "exit"})
-            self.p.wait(timeout=10)
+            # Read what the server still writes (coalesced notifications arrive after the last
+            # answer): an unread, full pipe would block its exit, as it would with any client.
+            self.p.communicate(timeout=30)
         finally:
             if self.p.poll() is None:
                 self.p.kill()
