@@ -102,10 +102,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 @command("bench")
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.which == "system" and args.base:
+        raise EditloopError("--base is for `editloop bench learning` (the real-base tier)")
     if args.which == "system":
         from .bench.system import run
 
         print(run(quick=args.quick))
+        return 0
+    if args.base:
+        from .bench.learning_real import run as run_real  # noqa: PLC0415
+
+        print(run_real(args.base, quick=args.quick))
         return 0
     from .bench.learning import run as run_learning  # noqa: PLC0415
 
@@ -326,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="run a benchmark and write its table into docs/benchmarks.md")
     s.add_argument("which", choices=["system", "learning"])
     s.add_argument("--quick", action="store_true", help="a short end-to-end run that proves the benchmark works (numbers not reported)")
+    s.add_argument("--base", metavar="SPEC", default=None,
+                   help="learning only: the real-base tier on this editloop.training.baseModel (a .gguf file, a folder, "
+                        "or a preset such as smollm2-135m): one user, fewer events, every artifact type")
     _global_flags_after_commands(sub)
     return p
 

@@ -49,6 +49,23 @@ class Evaluation:
     costs: list[int] = field(default_factory=list)  # per held-out spec, in spec order
     lengths: list[int] = field(default_factory=list)  # the user's text per spec
     retried: dict[str, int] = field(default_factory=dict)  # outputs replaced by a valid retry: {"beam": n, "base": n}
+    entity_recall: float = 0.0  # share of the prompts' entities named in the outputs (entity_recall)
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def entity_recall(text: str, spec) -> float:
+    """Share of the spec's entities the text names, in any case style (``fuel card``, ``FuelCard``,
+    ``fuel_cards``, ``FUEL_CARD``): the entity's words, singular or plural, with the separators
+    removed, found in the text with its separators removed. Whether the model wrote the prompt's
+    data model at all, before any convention: a base that writes a generic diagram scores 0."""
+    if not spec.entities:
+        return 1.0
+    flat = _letters(text)
+    found = sum(_letters("".join(e.words)) in flat or _letters("".join(e.plural_words)) in flat for e in spec.entities)
+    return found / len(spec.entities)
 
 
 @dataclass
@@ -113,6 +130,7 @@ def score(outputs: Outputs, cfg: LoopConfig) -> dict[str, Evaluation]:
             cost=statistics.mean(costs), relative_cost=sum(costs) / max(1, sum(lengths)), exact=sum(d == 0 for d in costs) / n,
             validity=sum(art.is_valid(t) for t in texts) / n, seconds=outputs.seconds[artifact], costs=costs, lengths=lengths,
             retried=dict(outputs.retried.get(artifact, {})),
+            entity_recall=statistics.mean(entity_recall(t, spec) for t, spec in zip(texts, specs)),
         )
     return out
 
