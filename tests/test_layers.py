@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,16 +38,9 @@ LAYER = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
 EXCEPTIONS: dict[tuple[str, str], str] = {
     # Lazy re-export of `editloop.Editloop` on attribute access; `import editloop` stays cheap.
     ("__init__.py", "api"): "permanent",
-    # The embeddings cache runs SQL through the store: a signals <-> store cycle, and signals should be
-    # pure. Issue 20 item 1 (the SQL finding): the cache and its backfill move to store/ and a jobs module.
-    ("signals/embeddings.py", "store"): "issue 20 item 1",
-    # The core imports the simulator's prompt format (synth.prompts). Issue 20 item 4 (the synth
-    # finding): the chat format moves to the core.
-    ("curation/format.py", "synth"): "issue 20 item 4",
-    ("generation/prompting.py", "synth"): "issue 20 item 4",
     # The embedded default is pretrained on synth's tasks (specs, styles, users): a build step, kept.
-    # Its chat-format imports (build_messages, with_conventions) go with issue 20 item 4.
-    ("training/base_model.py", "synth"): "corpus: permanent; chat format: issue 20 item 4",
+    # (Its chat format comes from the core, curation.format.)
+    ("training/base_model.py", "synth"): "permanent",
 }
 
 # Only the language server and the simulator's client speak LSP through pygls.
@@ -150,3 +144,98 @@ def test_the_servers_start_up_loads_no_heavy_library(tmp_path):
     assert r.returncode == 0, r.stderr
     heavy, loaded = r.stdout.splitlines()[-2:]
     assert heavy == "[]", f"loaded at start-up: {heavy}; editloop modules loaded: {loaded}"
+
+
+# -- SQL lives in store/ only ---------------------------------------------------------------------
+
+# Editloop's own tables (README, "Schema"): DDL is flagged only on these, since SQL schemas are also
+# an artifact type the product handles (prompts and validators write "CREATE TABLE" as content).
+TABLES = "regions|events|survival_checks|runs|batches|batch_rows|embeddings|stats_rollup"
+SQL_TEXT = re.compile(
+    r"\bSELECT\s+[\w*(),.{}'\s]+?\s+FROM\s|\bINSERT\s+(OR\s+[A-Z]+\s+)?INTO\s|\bUPDATE\s+\w+\s+SET\s"
+    r"|\bDELETE\s+FROM\s|\bPRAGMA\s+\w+|\b(CREATE|DROP|ALTER)\s+(TABLE|INDEX|TRIGGER|VIEW)\s+(IF\s+(NOT\s+)?EXISTS\s+)?"
+    rf"({TABLES})\b|\b(FROM|JOIN|INTO)\s+({TABLES})\s+(WHERE|SET|VALUES|ORDER|GROUP|LIMIT|JOIN|[a-z]{{1,3}}\s)"
+    r"|^\s*(BEGIN(\s+\w+)?|COMMIT|ROLLBACK|VACUUM)\s*;?\s*$"
+)
+SQL_CALLS = {"execute", "executemany", "executescript", "query", "table"}  # sqlite3 / sqlite-utils entry points
+SQL_MODULES = {"sqlite3", "sqlite_utils"}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring nodes (text about the code, never run)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                out.add(id(first.value))
+    return out
+
+
+def sql_in(source: str) -> list[tuple[int, str]]:
+    """(line, what) for each sign of SQL in ``source``: a call of a database entry point, a ``db[...]``
+    table, the raw ``.conn``, a sqlite3/sqlite-utils import, or SQL text in a string literal."""
+    tree = ast.parse(source)
+    skip = _docstrings(tree)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SQL_CALLS:
+            out.append((node.lineno, f".{node.func.attr}(...)"))
+        elif isinstance(node, ast.Subscript) and (getattr(node.value, "id", None) == "db" or getattr(node.value, "attr", None) == "db"):
+            out.append((node.lineno, "db[...]"))
+        elif isinstance(node, ast.Attribute) and node.attr == "conn":
+            out.append((node.lineno, ".conn"))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            out += [(node.lineno, f"import {n}") for n in names if n.split(".")[0] in SQL_MODULES]
+        elif isinstance(node, ast.JoinedStr):  # an f-string: its text with {} for each value
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            if SQL_TEXT.search(text):
+                out.append((node.lineno, f"SQL text {text[:60]!r}"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            if SQL_TEXT.search(node.value):
+                out.append((node.lineno, f"SQL text {node.value[:60]!r}"))
+    return out
+
+
+def test_sql_is_written_in_store_only():
+    bad = [
+        f"{path.relative_to(SRC).as_posix()}:{line} {what}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).parts[0] != "store"
+        for line, what in sql_in(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, "SQL outside store/ (add a named query to a store module instead):\n" + "\n".join(bad)
+
+
+def test_the_sql_check_finds_each_kind_of_sql():
+    samples = {
+        "store.db.conn.execute('x')": 2,  # .conn and .execute
+        "db.query('x', [1])": 1,
+        "db['events'].insert({})": 1,
+        "s.db.utils().table('runs')": 1,
+        "import sqlite3": 1,
+        "from sqlite_utils import Database": 1,
+        "q = 'SELECT id, final FROM events WHERE id = ?'": 1,
+        "q = f'SELECT {cols} FROM events'": 1,
+        "q = 'INSERT OR REPLACE INTO embeddings(hash) VALUES (?)'": 1,
+        "q = 'UPDATE runs SET pid = ? WHERE id = ?'": 1,
+        "q = 'DELETE FROM regions'": 1,
+        "q = 'PRAGMA user_version'": 1,
+        "q = 'BEGIN IMMEDIATE'": 1,
+        "q = 'ALTER TABLE events ADD COLUMN x'": 1,
+        "q = 'SELECT COUNT(*) FROM batch_rows br JOIN runs ON 1'": 1,
+    }
+    for source, n in samples.items():
+        assert len(sql_in(source)) == n, (source, sql_in(source))
+    clean = [
+        '"""Docstring: ``PRAGMA quick_check`` runs in a thread."""',
+        "prompt = 'Write SQL CREATE TABLE statements for this data model.'",
+        "msg = 'no CREATE TABLE statement'",
+        "note = 'events from runs that were promoted'",
+        "key = '-----BEGIN RSA PRIVATE KEY-----'",
+        "loop.run_in_executor(None, f)",
+    ]
+    for source in clean:
+        assert sql_in(source) == [], (source, sql_in(source))
+

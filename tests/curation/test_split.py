@@ -8,7 +8,8 @@ from editloop.curation import CurationConfig, LeakageError, build_batch
 from editloop.curation.dedupe import check_leakage
 from editloop.curation.events import load_events, normalize_prompt
 from editloop.curation.groups import assign_groups
-from editloop.curation.split import assign_splits, recorded_splits
+from editloop.curation.split import assign_splits
+from editloop.store.batches import assigned_splits
 
 CFG = CurationConfig(now=None, augmentation=False)
 
@@ -61,7 +62,7 @@ def test_split_is_stratified_and_time_aware(store, maker):
         by_type.setdefault(events[eid].artifact_type, 0)
         by_type[events[eid].artifact_type] += 1
     assert set(by_type) == {"mermaid-erd", "sql", "python-dataclass"}
-    recorded = recorded_splits(store)
+    recorded = assigned_splits(store)
     val_ts = [events[i].ts for i, s in recorded.items() if s == "validation"]
     train_ts = [events[i].ts for i, s in recorded.items() if s == "train"]
     assert min(val_ts) > sorted(train_ts)[len(train_ts) // 2]  # validation = the newest events
@@ -70,11 +71,11 @@ def test_split_is_stratified_and_time_aware(store, maker):
 def test_split_is_stable_across_builds(store, maker):
     maker.spec_events(90, seed=3)
     first = build_batch(store, config=CFG)
-    before = recorded_splits(store)
+    before = assigned_splits(store)
     assert len(before) == 90
     maker.spec_events(45, seed=4)  # new events arrive
     second = build_batch(store, config=CFG)
-    after = recorded_splits(store)
+    after = assigned_splits(store)
     assert all(after[eid] == side for eid, side in before.items())
     assert len(after) == 135
     assert _val_ids(first) <= {eid for eid, s in after.items() if s == "validation"}

@@ -50,7 +50,7 @@ def test_embedding_backfill_subprocess_fills_missing_similarities(tmp_path):
     store = Store.open(tmp_path)
     _events(store, 3)
     assert store.db.conn.execute("SELECT COUNT(*) FROM events WHERE embedding_similarity IS NULL").fetchone()[0] == 3
-    out = subprocess.run([sys.executable, "-m", "editloop.signals.embeddings", "--home", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-m", "editloop.store.backfill", "--home", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "3"
     sims = [r[0] for r in store.db.conn.execute("SELECT embedding_similarity FROM events")]

@@ -26,7 +26,6 @@ import json
 import os
 import pickle
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -144,13 +143,10 @@ def loop_config(plan: Plan, user: str, base: Path) -> LoopConfig:
 
 def snapshot(home: Path, dest: Path) -> None:
     """A consistent copy of the feedback database while the server holds it open (WAL included)."""
+    from ..store.db import copy_database
+
     dest.mkdir(parents=True, exist_ok=True)
-    src, dst = sqlite3.connect(home / "feedback.db"), sqlite3.connect(dest / "feedback.db")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    copy_database(home / "feedback.db", dest / "feedback.db")
 
 
 async def train_now(home: Path, cfg: LoopConfig, request: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -353,11 +349,13 @@ async def _user(plan: Plan, user: str, base: Path, base_out: Outputs, work: Path
 
 
 def _promoted(home: Path, run_id: str) -> bool:
-    conn = sqlite3.connect(home / "feedback.db")
+    from ..store import Store, runs
+
+    store = Store.open(home)
     try:
-        return bool(conn.execute("SELECT promoted FROM runs WHERE id = ?", [run_id]).fetchone()[0])
+        return runs.get(store, run_id).promoted
     finally:
-        conn.close()
+        store.close()
 
 
 def _stages(run: dict[str, Any]) -> list[str]:

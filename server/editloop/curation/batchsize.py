@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from ..store import Store
+from ..store import Store, runs
 from ..store.metrics import metric_name, normalize_metrics
 from .config import CurationConfig
 
@@ -64,18 +64,9 @@ def batch_size(
 
 def recent_metric(store: Store, metric: str, artifact_type: str | None = None, limit: int = 5) -> list[float]:
     """``metric`` from the metrics JSON of the most recent succeeded runs, oldest first."""
-    sql = "SELECT metrics FROM runs WHERE status = 'succeeded' AND metrics IS NOT NULL"
-    args: list = []
-    if artifact_type:
-        sql += " AND (artifact_type = ? OR artifact_type IS NULL)"
-        args.append(artifact_type)
-    sql += " ORDER BY COALESCE(finished_at, created_at) DESC LIMIT ?"
-    args.append(limit)
-    with store.lock:
-        rows = store.db.conn.execute(sql, args).fetchall()
     out = []
     metric = metric_name(metric)  # runs of every version: valLoss was eval_loss (store.metrics)
-    for (raw,) in reversed(rows):
+    for raw in reversed(runs.succeeded_metrics(store, artifact_type, limit)):
         try:
             value = normalize_metrics(json.loads(raw)).get(metric)
         except ValueError:

@@ -1,7 +1,8 @@
 """Load the events that may enter training, and the text normalizations every component shares.
 
-One SQL query reads every eligible event: events of regions marked ``lost`` are never eligible
-(their outcome is unknown). Everything downstream works on :class:`Ev` records in memory.
+One query (:func:`editloop.store.events.for_training`) reads every eligible event: events of
+regions marked ``lost`` are never eligible (their outcome is unknown). Everything downstream
+works on :class:`Ev` records in memory.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..store import Store
+from ..store import events as event_table
+from ..store.events import EventRow
 
 # ASCII punctuation and control characters become spaces; letters and digits (any script) stay.
 _NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
@@ -47,16 +50,14 @@ class Ev:
         """The text the user kept (accept/edit), or None."""
         return self.final if self.action in ("accept", "edit") else None
 
-
-_COLUMNS = (
-    "e.id, e.action, e.source, e.artifact_type, e.language, e.prompt, {texts}, e.similarity, "
-    "e.reward, e.validation, e.validation_messages, e.edit_spans, e.synthetic, e.created_at, "
-    "(julianday(e.created_at) - 2440587.5) * 86400.0, length(e.original), "
-    "(trim(e.final) != '' AND e.final != e.original)"
-)
-_TEXTS = "e.original, e.final"
-# Without texts, only a prompt-less event's original is read (it names the event's split group).
-_NO_TEXTS = "CASE WHEN trim(e.prompt) = '' THEN e.original ELSE '' END, ''"
+    @classmethod
+    def from_row(cls, r: EventRow, norm_prompt: str = "", *, has_texts: bool = True) -> "Ev":
+        """The in-memory event for a row of :func:`editloop.store.events.for_training`."""
+        (id_, action, source, artifact_type, language, prompt, original, final, similarity, reward, validation,
+         validation_messages, edit_spans, synthetic, created_at, ts, original_len, rewritten) = r  # unpacked: fast
+        return cls(id_, action, source, artifact_type, language, prompt, original, final, similarity, reward, validation,
+                   validation_messages, edit_spans, bool(synthetic), created_at, round(ts or 0.0, 3), norm_prompt,
+                   original_len=original_len, rewritten=bool(rewritten), has_texts=has_texts)
 
 
 def load_events(store: Store, artifact_type: str | None = None, *, texts: bool = True) -> list[Ev]:
@@ -65,41 +66,23 @@ def load_events(store: Store, artifact_type: str | None = None, *, texts: bool =
     ``texts=False`` leaves ``original`` / ``final`` empty (``has_texts`` False) so that 100,000
     events load in a fraction of the time; :func:`fill_texts` reads them for the events in use.
     """
-    sql = (
-        f"SELECT {_COLUMNS.format(texts=_TEXTS if texts else _NO_TEXTS)} FROM events e "
-        "LEFT JOIN regions r ON r.id = e.region_id WHERE (r.status IS NULL OR r.status != 'lost')"
-    )
-    args: list[Any] = []
-    if artifact_type:
-        sql += " AND e.artifact_type = ?"
-        args.append(artifact_type)
-    sql += " ORDER BY e.created_at, e.id"
-    with store.lock:
-        rows = store.db.conn.execute(sql, args).fetchall()
     out = []
     norm_cache: dict[str, str] = {}
-    for r in rows:
-        prompt = r[5] or ""
-        norm = norm_cache.get(prompt)
+    make = Ev.from_row  # bound once: this loop runs once per event
+    for r in event_table.for_training(store, artifact_type, texts=texts):
+        norm = norm_cache.get(r.prompt)
         if norm is None:
-            norm = norm_cache[prompt] = normalize_prompt(prompt)
-        out.append(Ev(r[0], r[1], r[2], r[3], r[4], prompt, r[6] or "", r[7] or "", float(r[8] or 0.0),
-                      float(r[9] or 0.0), r[10], r[11], r[12], bool(r[13]), r[14], round(r[15] or 0.0, 3), norm,
-                      original_len=r[16] or 0, rewritten=bool(r[17]), has_texts=texts))
+            norm = norm_cache[r.prompt] = normalize_prompt(r.prompt)
+        out.append(make(r, norm, has_texts=texts))
     return out
 
 
 def fill_texts(store: Store, events: list[Ev]) -> list[Ev]:
     """Read ``original`` and ``final`` for the events loaded without them; returns ``events``."""
     todo = {ev.id: ev for ev in events if not ev.has_texts}
-    ids = sorted(todo)
-    with store.lock:
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            q = ",".join("?" * len(chunk))
-            for eid, original, final in store.db.conn.execute(f"SELECT id, original, final FROM events WHERE id IN ({q})", chunk):
-                ev = todo[eid]
-                ev.original, ev.final, ev.has_texts = original or "", final or "", True
+    for eid, original, final in event_table.texts(store, todo).values():
+        ev = todo[eid]
+        ev.original, ev.final, ev.has_texts = original, final, True
     return events
 
 

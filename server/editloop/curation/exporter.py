@@ -29,13 +29,14 @@ from typing import Any, Iterable
 from ..errors import EditloopError, InvalidArgument
 from ..signals.redact import redact
 from ..store import Store
+from ..store.batches import assigned_splits
 from .config import CurationConfig
 from .dedupe import dedupe
 from .destination import EXPORTS, check_destination, check_target, default_export_path
 from .events import load_events
 from .groups import assign_groups
 from .rows import build_rows
-from .split import assign_splits, recorded_splits
+from .split import assign_splits
 
 FORMATS = ("sft", "dpo", "kto", "openai")
 SPLITS = ("all", "train", "validation")
@@ -64,7 +65,7 @@ def _events(store: Store, artifact_type: str | None, split: str, config: Curatio
             ev.group = f"{ev.artifact_type}|p|{ev.norm_prompt}"
     else:
         assign_groups(events, config.near_duplicate_threshold)
-        assign_splits(events, recorded_splits(store), config)
+        assign_splits(events, assigned_splits(store), config)
         events = [ev for ev in events if ev.split == split]
     if config.dedupe:
         events, _ = dedupe(events, near=False)

@@ -24,6 +24,7 @@ from typing import Any, Sequence
 from rapidfuzz.distance import Levenshtein
 
 from ..store import Store
+from ..store import events as event_table
 from .events import Ev
 
 _NUM = re.compile(r"\d+")
@@ -120,22 +121,8 @@ def hard_negative_ids(clusters: Sequence[dict[str, Any]], top: int) -> set[int]:
 def failure_clusters(store: Store, artifact_type: str | None = None, *, limit: int = 10, max_events: int = 5000,
                      failure_reward: float = 0.3) -> list[dict[str, Any]]:
     """The top failure clusters of the newest ``max_events`` failures (for ``editloop.stats``)."""
-    sql = (
-        "SELECT e.id, e.action, e.source, e.artifact_type, e.language, e.prompt, e.original, e.final, e.similarity, "
-        "e.reward, e.validation, e.validation_messages, e.edit_spans, e.synthetic, e.created_at "
-        "FROM events e LEFT JOIN regions r ON r.id = e.region_id "
-        "WHERE (r.status IS NULL OR r.status != 'lost') AND (e.action = 'reject' OR e.reward < ?)"
-    )
-    args: list[Any] = [failure_reward]
-    if artifact_type:
-        sql += " AND e.artifact_type = ?"
-        args.append(artifact_type)
-    sql += " ORDER BY e.created_at DESC LIMIT ?"
-    args.append(max_events)
-    with store.lock:
-        rows = store.db.conn.execute(sql, args).fetchall()
-    events = [Ev(r[0], r[1], r[2], r[3], r[4], r[5] or "", r[6] or "", r[7] or "", float(r[8] or 0), float(r[9] or 0),
-                 r[10], r[11], r[12], bool(r[13]), r[14]) for r in rows]
+    rows = event_table.failures(store, artifact_type, failure_reward=failure_reward, limit=max_events)
+    events = [Ev.from_row(r) for r in rows]
     clusters = cluster_failures(events, failure_reward)[:limit]
     for c in clusters:
         c["eventIds"] = c["eventIds"][:5]

@@ -16,18 +16,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..store import Store
 from .config import CurationConfig
 from .events import Ev, stable_hash
 
 TRAIN, VALIDATION, NONE = "train", "validation", "none"
-
-
-def recorded_splits(store: Store) -> dict[int, str]:
-    """Event id -> its recorded side."""
-    with store.lock:
-        rows = store.db.conn.execute("SELECT event_id, split FROM batch_rows WHERE kind = 'assign' ORDER BY rowid").fetchall()
-    return {eid: split for eid, split in rows}
 
 
 def assign_splits(events: list[Ev], recorded: dict[int, str], config: CurationConfig) -> list[Ev]:

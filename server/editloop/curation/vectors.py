@@ -38,25 +38,20 @@ def embedding_vectors(store: "Store", texts: Sequence[str]) -> "np.ndarray":
     """Sentence embeddings, normalized; computed once per text and cached in the database."""
     import numpy as np
 
+    from ..store import embeddings
+    from ..store.embeddings import CachedVector
+
     hashes = [hashlib.sha1(t.encode("utf-8", "replace")).hexdigest() for t in texts]
-    cached: dict[str, np.ndarray] = {}
-    with store.lock:
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i:i + 500]
-            q = ",".join("?" * len(chunk))
-            for h, dim, blob in store.db.conn.execute(
-                f"SELECT hash, dim, vector FROM embeddings WHERE model = ? AND hash IN ({q})", [EMBEDDING_MODEL, *chunk]
-            ):
-                cached[h] = np.frombuffer(blob, dtype=np.float32, count=dim)
+    cached: dict[str, np.ndarray] = {
+        h: np.frombuffer(row.vector, dtype=np.float32, count=row.dim)
+        for h, row in embeddings.cached(store, EMBEDDING_MODEL, hashes).items()
+    }
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in cached}.items())
     if missing:
         model = _model()
         vecs = model.encode([t for _, t in missing], batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
-        rows = [(h, EMBEDDING_MODEL, int(v.shape[0]), v.astype(np.float32).tobytes()) for (h, _), v in zip(missing, vecs)]
-        from ..store import write_tx
-
-        with store.lock, write_tx(store.db):
-            store.db.conn.executemany("INSERT OR REPLACE INTO embeddings(hash, model, dim, vector) VALUES (?,?,?,?)", rows)
+        embeddings.save(store, (CachedVector(h, EMBEDDING_MODEL, int(v.shape[0]), v.astype(np.float32).tobytes())
+                                for (h, _), v in zip(missing, vecs)))
         for (h, _), v in zip(missing, vecs):
             cached[h] = v.astype(np.float32)
     return np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, 384), dtype=np.float32)

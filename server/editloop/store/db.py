@@ -105,6 +105,17 @@ class DB:
         return self.utils()[table]
 
 
+def copy_database(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """A consistent copy of the database ``src`` into ``dest`` (SQLite's online backup: safe while
+    another process holds ``src`` open and writes it; its WAL is included)."""
+    source, target = sqlite3.connect(src), sqlite3.connect(dest)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
 def _connect(file: str) -> sqlite3.Connection:
     conn = sqlite3.connect(file, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

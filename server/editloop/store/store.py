@@ -1,4 +1,7 @@
-"""Typed reads and writes on the feedback database (regions, events, survival checks, forget)."""
+"""The write path of captured data: :class:`Store` redacts secrets before a region or an event
+reaches SQLite, guards the one connection its threads share with a lock, and writes an event and
+its region's new status in one transaction. The SQL is in the tables' modules (:mod:`.regions`,
+:mod:`.events`), but for ``forget``, which empties several tables at once."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any, Iterable
 
 from ..errors import EditloopError, NotFound
 from ..unicode import clean_text
+from . import events, regions
 from .db import DB, open_db, utcnow_iso, write_tx
 
 # Every text column a region or an event stores that can hold what the user or the client typed; all are
@@ -95,26 +99,21 @@ class Store:
         row, n = self._redacted(row, REGION_TEXT_FIELDS)
         row["redactions"] = n
         with self.lock, write_tx(self.db):
-            self.db.insert("regions", row)
+            regions.insert(self.db, row)
         return row
 
     def get_region(self, region_id: str) -> dict[str, Any]:
         if not isinstance(region_id, str) or not region_id:
             raise EditloopError("regionId must be a non-empty string")
         with self.lock:
-            rows = list(self.db.query("SELECT * FROM regions WHERE id = ?", [region_id]))
-        if not rows:
+            row = regions.find(self.db, region_id)
+        if row is None:
             raise NotFound(f"unknown region {region_id!r}")
-        return rows[0]
+        return row
 
     def pending_regions(self, uri: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM regions WHERE status = 'pending'"
-        args: list[Any] = []
-        if uri is not None:
-            sql += " AND uri = ?"
-            args.append(uri)
         with self.lock:
-            return list(self.db.query(sql + " ORDER BY created_at", args))
+            return regions.pending(self.db, uri)
 
     def save_positions(self, updates: list[dict[str, Any]]) -> None:
         """Persist the last known range and text of pending regions (for re-anchoring after a restart)."""
@@ -125,38 +124,19 @@ class Store:
             u, _ = self._redacted(u, ("current",))
             rows.append(u)
         with self.lock, write_tx(self.db):
-            self.db.conn.executemany(
-                "UPDATE regions SET start_line=:start_line, start_character=:start_character, "
-                "end_line=:end_line, end_character=:end_character, current=:current "
-                "WHERE id=:id AND status='pending'",
-                rows,
-            )
+            regions.save_positions(self.db, rows)
 
     def mark_lost(self, region_id: str, at: str | None = None) -> bool:
         with self.lock, write_tx(self.db):
-            cur = self.db.conn.execute(
-                "UPDATE regions SET status='lost', resolved_at=? WHERE id=? AND status='pending'",
-                [at or utcnow_iso(), region_id],
-            )
-        return cur.rowcount == 1
+            return regions.mark_lost(self.db, region_id, at or utcnow_iso())
 
     def add_survival_check(self, region_id: str, after_seconds: int, similarity: float, present: bool, at: str) -> None:
         with self.lock, write_tx(self.db):
-            self.db.conn.execute(
-                "INSERT OR IGNORE INTO survival_checks(region_id, after_seconds, similarity, present, checked_at) "
-                "VALUES (?,?,?,?,?)",
-                [region_id, int(after_seconds), float(similarity), int(present), at],
-            )
+            regions.add_survival_check(self.db, region_id, after_seconds, similarity, present, at)
 
     def survival_curve(self, region_id: str) -> list[dict[str, Any]]:
         with self.lock:
-            return list(
-                self.db.query(
-                    "SELECT after_seconds, similarity, present, checked_at FROM survival_checks "
-                    "WHERE region_id = ? ORDER BY after_seconds",
-                    [region_id],
-                )
-            )
+            return regions.survival_curve(self.db, region_id)
 
     # -- events ------------------------------------------------------------------------------
     def record_outcome(self, region_id: str, event: dict[str, Any], *, status: str, at: str) -> tuple[dict[str, Any], bool]:
@@ -171,31 +151,28 @@ class Store:
         event.setdefault("created_at", at)
         with self.lock:
             with write_tx(self.db):
-                cur = self.db.conn.execute(
-                    "UPDATE regions SET status=?, resolved_at=?, current=? WHERE id=? AND status='pending'",
-                    [status, at, event["final"], region_id],
-                )
-                created = cur.rowcount == 1
+                created = regions.resolve(self.db, region_id, status=status, at=at, current=event["final"])
                 if created:
-                    event["id"] = self.db.insert("events", event)
+                    event["id"] = events.insert(self.db, event)
             if not created:
-                existing = list(self.db.query("SELECT * FROM events WHERE region_id = ?", [region_id]))
-                if not existing:
+                existing = self.event_of_region(region_id)
+                if existing is None:
                     region = self.get_region(region_id)
                     raise EditloopError(f"region {region_id} is {region['status']}, nothing to record")
-                return existing[0], False
+                return existing, False
         return event, True
 
     def get_event(self, event_id: int) -> dict[str, Any]:
         with self.lock:
-            rows = list(self.db.query("SELECT * FROM events WHERE id = ?", [event_id]))
-        if not rows:
+            row = events.find(self.db, event_id)
+        if row is None:
             raise NotFound(f"unknown event {event_id!r}")
-        return rows[0]
+        return row
 
-    def events(self, where: str = "1", args: Iterable[Any] = (), *, order: str = "id") -> list[dict[str, Any]]:
+    def event_of_region(self, region_id: str) -> dict[str, Any] | None:
+        """The event recorded for ``region_id`` (a region has at most one), or None."""
         with self.lock:
-            return list(self.db.query(f"SELECT * FROM events WHERE {where} ORDER BY {order}", list(args)))
+            return events.of_region(self.db, region_id)
 
     # -- forget ------------------------------------------------------------------------------
     def forget(self, *, uri: str | None = None, everything: bool = False) -> int:

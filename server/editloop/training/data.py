@@ -171,24 +171,17 @@ def from_batch(batch: Any, *, store=None) -> TrainingData:
         return data
     ids = {m["event_id"] for metas in batch.train_meta.values() for m in metas if m.get("event_id") is not None}
     val_ids = {m["event_id"] for metas in batch.val_meta.values() for m in metas if m.get("event_id") is not None}
-    info: dict[int, tuple[str, str | None, str]] = {}
-    all_ids = sorted(ids | val_ids)
-    with store.lock:
-        for i in range(0, len(all_ids), 500):
-            chunk = all_ids[i : i + 500]
-            for row in store.db.conn.execute(
-                f"SELECT id, action, language, artifact_type FROM events WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                info[row[0]] = (row[1], row[2], row[3])
+    from ..store import events
+
+    info = events.kinds(store, ids | val_ids)
     for event_id in ids:
         if event_id in info:
-            action = info[event_id][0]
+            action = info[event_id].action
             data.actions[action] = data.actions.get(action, 0) + 1
     for method in COLUMNS:
         for row, meta in zip(data.split(method).val, batch.val_meta.get(method, [])):
             action, language, artifact_type = info.get(meta.get("event_id"), (None, None, meta.get("artifact_type")))
             row["artifact_type"], row["language"], row["action"] = artifact_type, language, action
-    languages = {v[1] for k, v in info.items() if k in val_ids and v[1]}
+    languages = {v.language for k, v in info.items() if k in val_ids and v.language}
     data.language = languages.pop() if len(languages) == 1 else None
     return data

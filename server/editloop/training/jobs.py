@@ -26,10 +26,9 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from ..errors import EditloopError, NotFound
+from ..errors import EditloopError
 from ..paths import ensure_private_dir, runs_dir
-from ..store import Store, utcnow_iso, write_tx
-from ..store.metrics import normalize_metrics
+from ..store import Store, runs, utcnow_iso
 from .config import TrainConfig
 
 LOCK_NAME = "training.lock"
@@ -119,11 +118,8 @@ def release_lock(home: Path, run_id: str) -> None:
 # -- runs in the database ------------------------------------------------------------------------
 
 def get_run(store: Store, run_id: str) -> dict[str, Any]:
-    with store.lock:
-        rows = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
-    if not rows:
-        raise NotFound(f"unknown run {run_id!r}")
-    return rows[0]
+    """The run's row as a dict keyed by column (what the worker and the exporter read); NotFound if none."""
+    return runs.get(store, run_id).to_row()
 
 
 def update_run(store: Store, run_id: str, *, only_if: tuple[str, ...] | None = None, **fields: Any) -> bool:
@@ -131,15 +127,7 @@ def update_run(store: Store, run_id: str, *, only_if: tuple[str, ...] | None = N
     for key in ("params", "metrics"):
         if key in fields and not isinstance(fields[key], (str, type(None))):
             fields[key] = Store.dumps(fields[key])
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    sql = f"UPDATE runs SET {sets} WHERE id = ?"
-    args = [*fields.values(), run_id]
-    if only_if:
-        sql += f" AND status IN ({', '.join('?' * len(only_if))})"
-        args += list(only_if)
-    with store.lock, write_tx(store.db):
-        cur = store.db.conn.execute(sql, args)
-    return cur.rowcount == 1
+    return runs.update(store, run_id, fields, only_if=only_if)
 
 
 def remove_partial_outputs(folder: Path) -> None:
@@ -151,45 +139,31 @@ def remove_partial_outputs(folder: Path) -> None:
 
 def recover(store: Store) -> list[str]:
     """Mark runs whose process is gone as failed; returns their ids. Safe to call any time."""
-    with store.lock:
-        rows = list(store.db.query("SELECT id, status, pid, created_at FROM runs WHERE status IN ('queued','running')"))
     failed = []
     from ..store import parse_iso
 
-    for row in rows:
-        if row["pid"] is None:
-            if row["status"] == "running" or time.time() - parse_iso(row["created_at"]) > QUEUED_GRACE_S:
+    for run in runs.active(store):
+        if run.pid is None:
+            if run.status == "running" or time.time() - parse_iso(run.created_at) > QUEUED_GRACE_S:
                 reason = "the training process never started"
             else:
                 continue
-        elif pid_alive(row["pid"]):
+        elif pid_alive(run.pid):
             continue
         else:
-            reason = f"the training process (pid {row['pid']}) ended without finishing; see {LOG_NAME}"
-        if update_run(store, row["id"], only_if=ACTIVE, status="failed", error=reason, reason=reason,
+            reason = f"the training process (pid {run.pid}) ended without finishing; see {LOG_NAME}"
+        if update_run(store, run.id, only_if=ACTIVE, status="failed", error=reason, reason=reason,
                       finished_at=utcnow_iso()):
-            remove_partial_outputs(run_dir(store.home, row["id"]))
-            release_lock(store.home, row["id"])
-            failed.append(row["id"])
+            remove_partial_outputs(run_dir(store.home, run.id))
+            release_lock(store.home, run.id)
+            failed.append(run.id)
     return failed
 
 
 def list_runs(store: Store, *, artifact_type: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Recent runs, newest first, with ``params`` and ``metrics`` decoded (dead processes recovered first)."""
     recover(store)
-    sql = "SELECT * FROM runs"
-    args: list[Any] = []
-    if artifact_type is not None:
-        sql += " WHERE artifact_type = ?"
-        args.append(artifact_type)
-    with store.lock:
-        rows = list(store.db.query(sql + " ORDER BY created_at DESC LIMIT ?", args + [limit]))
-    for row in rows:
-        for key in ("params", "metrics"):
-            row[key] = json.loads(row[key]) if row[key] else {}
-        row["metrics"] = normalize_metrics(row["metrics"])
-        row["promoted"] = bool(row["promoted"])
-    return rows
+    return [run.to_json() for run in runs.recent(store, artifact_type=artifact_type, limit=limit)]
 
 
 # -- the API for the server and the CLI ----------------------------------------------------------
@@ -211,13 +185,8 @@ def create_run(store: Store, *, method: str = "auto", artifact_type: str | None 
         from dataclasses import asdict
 
         (folder / DATA_NAME).write_text(json.dumps(asdict(data)))
-    with store.lock, write_tx(store.db):
-        store.db.conn.execute(
-            "INSERT INTO runs (id, method, status, artifact_type, base_model, params, promoted, created_at) "
-            "VALUES (?, ?, 'queued', ?, ?, ?, 0, ?)",
-            [run_id, method, artifact_type, base_model,
-             Store.dumps({"config": config.to_dict(), "search": int(search)}), utcnow_iso()],
-        )
+    runs.insert_queued(store, run_id, method=method, artifact_type=artifact_type, base_model=base_model,
+                       params=Store.dumps({"config": config.to_dict(), "search": int(search)}), created_at=utcnow_iso())
     return run_id
 
 
@@ -324,13 +293,9 @@ def run_status(home: str | Path, run_id: str) -> dict[str, Any]:
     store = Store.open(home)
     try:
         recover(store)
-        run = get_run(store, run_id)
+        run = runs.get(store, run_id).to_json()
     finally:
         store.close()
-    for key in ("params", "metrics"):
-        run[key] = json.loads(run[key]) if run[key] else {}
-    run["metrics"] = normalize_metrics(run["metrics"])
-    run["promoted"] = bool(run["promoted"])
     events = read_progress(Path(home), run_id)
     run["progress"] = next((e for e in reversed(events) if "percentage" in e), None)
     return run

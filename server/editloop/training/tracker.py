@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import EditloopError, NotFound
+from ..errors import EditloopError
 
 log = logging.getLogger(__name__)
 
@@ -270,12 +270,11 @@ def beats(candidate: dict[str, Any], incumbent: dict[str, Any], *, n: int = 0, t
 
 
 def promoted_run(store, artifact_type: str | None) -> dict[str, Any] | None:
-    with store.lock:
-        rows = list(store.db.query(
-            "SELECT * FROM runs WHERE promoted = 1 AND artifact_type IS ? ORDER BY finished_at DESC LIMIT 1",
-            [artifact_type],
-        ))
-    return rows[0] if rows else None
+    """The promoted run's row as a dict keyed by column (generation and the worker read it), or None."""
+    from ..store import runs
+
+    run = runs.promoted(store, artifact_type)
+    return run.to_row() if run else None
 
 
 def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> dict[str, Any] | None:
@@ -283,24 +282,16 @@ def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> d
 
     Returns the promoted run's row, or None when the base model is in use again.
     """
-    from ..store import write_tx
+    from ..store import runs
 
     if run_id in (None, BASE):
-        with store.lock, write_tx(store.db):
-            store.db.conn.execute("UPDATE runs SET promoted = 0 WHERE artifact_type IS ?", [artifact_type])
+        runs.set_promoted(store, None, artifact_type)
         return None
-    with store.lock:
-        rows = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id]))
-    if not rows:
-        raise NotFound(f"unknown run {run_id!r}")
-    run = rows[0]
-    if run["status"] != "succeeded" or not run["adapter_path"]:
-        raise EditloopError(f"run {run_id} is {run['status']} and has no model to promote")
+    run = runs.get(store, run_id)
+    if run.status != "succeeded" or not run.adapter_path:
+        raise EditloopError(f"run {run_id} is {run.status} and has no model to promote")
     from .artifacts import check_artifact
 
-    check_artifact(run["adapter_path"])
-    with store.lock, write_tx(store.db):
-        store.db.conn.execute("UPDATE runs SET promoted = 0 WHERE artifact_type IS ?", [run["artifact_type"]])
-        store.db.conn.execute("UPDATE runs SET promoted = 1 WHERE id = ?", [run_id])
-    run["promoted"] = 1
-    return run
+    check_artifact(run.adapter_path)
+    runs.set_promoted(store, run_id, run.artifact_type)
+    return {**run.to_row(), "promoted": True}
