@@ -56,32 +56,86 @@ class ChangeResult:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class RegionSpan:
+    """Where a tracked region is now: a snapshot for readers (code lenses, hovers, diagnostics)."""
+
+    id: str
+    start: Pos  # code points, like ``Document`` positions
+    end: Pos
+    client_range: tuple[int, int, int, int]  # (l0, c0, l1, c1) in the document's negotiated encoding
+
+
+@dataclass(frozen=True)
+class RegionDescription:
+    """A region as stored, with its text and similarity now (what ``editloop.region`` shows)."""
+
+    id: str
+    uri: str
+    status: str
+    prompt: str
+    model: str
+    artifact_type: str
+    language: str | None
+    original: str
+    current: str | None  # the live text; else the last saved one; None when never saved
+    created_at: str
+    similarity: float | None  # of ``original`` and ``current``
+    client_range: tuple[int, int, int, int] | None  # None once the region is no longer tracked
+
+
 class CaptureService:
-    def __init__(self, store: Store, settings: Settings | None = None, *, clock: Callable[[], float] | None = None, client: str = "") -> None:
+    """Documents, tracked regions and their outcomes, for one data folder.
+
+    The language server uses only the public methods (no leading underscore): document sync
+    (``open``, ``change``, ``close``), tracking (``track``, ``inserted_range``, ``record_dismissed``),
+    outcomes (``prepare_explicit`` + ``commit``, ``take_outbox``, ``recorded_event``), survival checks
+    (``tick``, ``next_check_at``, ``flush_positions``) and read-only views (``find_document``,
+    ``spans``, ``region_views``, ``describe``, ``comparable``...). The maps behind them are private.
+
+    With ``deferred`` set, outcomes are queued for ``commit`` on a writer thread instead of being
+    scored and stored on the caller's thread (the server sets it: scoring must not block the loop).
+    """
+
+    def __init__(self, store: Store, settings: Settings | None = None, *, clock: Callable[[], float] | None = None, client: str = "",
+                 deferred: bool = False) -> None:
         from .clock import SystemClock
 
         self.store = store
         self.settings = settings or Settings()
         self.clock = clock or SystemClock()
         self.client = client
-        self.docs: dict[str, Document] = {}
-        self.regions: dict[str, Tracked] = {}
-        self.by_uri: dict[str, list[str]] = {}
+        self._docs: dict[str, Document] = {}
+        self._regions: dict[str, Tracked] = {}
+        self._by_uri: dict[str, list[str]] = {}
         self._dirty: set[str] = set()
-        self.deferred = False
-        self.outbox: list[Outcome] = []
+        self.deferred = deferred
+        self._outbox: list[Outcome] = []
 
     # -- documents ---------------------------------------------------------------------------
     def open(self, uri: str, text: str, *, version: int = 0, language_id: str = "", encoding: str = "utf-16") -> ChangeResult:
         doc = Document(uri, text, version=version, language_id=language_id, encoding=encoding)
-        self.docs[uri] = doc
+        self._docs[uri] = doc
         return self._reanchor(doc)
 
     def document(self, uri: str) -> Document:
-        doc = self.docs.get(uri)
+        """The open document at ``uri``; raises NotFound when it is not open."""
+        doc = self._docs.get(uri)
         if doc is None:
             raise NotFound(f"document {uri} is not open")
         return doc
+
+    def find_document(self, uri: str) -> Document | None:
+        """The open document at ``uri``, or None (for readers that quietly skip unknown documents)."""
+        return self._docs.get(uri)
+
+    def reopen_documents(self, other: "CaptureService") -> list[str]:
+        """Open here every document ``other`` holds (the data folder moved); returns their uris.
+
+        Regions moved to this store with them are found again by re-anchoring, as after a restart."""
+        for uri, doc in other._docs.items():
+            self.open(uri, doc.text, version=doc.version, language_id=doc.language_id, encoding=doc.encoding)
+        return list(other._docs)
 
     def change(self, uri: str, changes: list[tuple[tuple[int, int, int, int] | None, str]], *, version: int | None = None) -> ChangeResult:
         """Apply content changes in order. Each is ``((l0, c0, l1, c1), text)`` or ``(None, text)``.
@@ -91,13 +145,13 @@ class CaptureService:
         as they would had the client sent the ranges (``textdiff.py``)."""
         doc = self.document(uri)
         result = ChangeResult()
-        ids = self.by_uri.get(uri, [])
+        ids = self._by_uri.get(uri, [])
         for rng, text in changes:
             text = clean_text(text)
             if rng is None:
                 old = doc.text
                 starts = _line_starts(doc)
-                spans = [(_pos_offset(starts, self.regions[r].start), _pos_offset(starts, self.regions[r].end)) for r in ids]
+                spans = [(_pos_offset(starts, self._regions[r].start), _pos_offset(starts, self._regions[r].end)) for r in ids]
                 for s_off, e_off, piece in reversed(spare_regions(old, text_edits(old, text), spans)):  # later edits first
                     self._apply(doc, ids, _offset_to_pos(starts, s_off), _offset_to_pos(starts, e_off), piece, result)
                 if doc.text != text:  # a line-break subtlety the edits missed: never keep a wrong copy
@@ -115,7 +169,7 @@ class CaptureService:
             doc.version = version
         # Regions whose text is all gone are implicit rejects.
         for rid in list(ids):
-            t = self.regions[rid]
+            t = self._regions[rid]
             if t.start == t.end:
                 ev = self._resolve(t, final=None, source="implicit", reason="deleted")
                 if ev is not None:
@@ -128,7 +182,7 @@ class CaptureService:
         E = inserted_end(s, text)
         doc.replace(s, e, text)
         for rid in ids:
-            t = self.regions[rid]
+            t = self._regions[rid]
             if t.end < s:
                 continue
             old = (t.start, t.end)
@@ -142,17 +196,17 @@ class CaptureService:
     def close(self, uri: str) -> ChangeResult:
         """Closing a document resolves its pending regions with their current text."""
         result = ChangeResult()
-        doc = self.docs.get(uri)
+        doc = self._docs.get(uri)
         if doc is None:
             return result
-        for rid in list(self.by_uri.get(uri, [])):
-            t = self.regions[rid]
+        for rid in list(self._by_uri.get(uri, [])):
+            t = self._regions[rid]
             ev = self._resolve(t, final=doc.slice(t.start, t.end), source="implicit", reason="closed")
             if ev is not None:
                 result.events.append(ev)
         result.changed_uris.add(uri)
-        self.docs.pop(uri, None)
-        self.by_uri.pop(uri, None)
+        self._docs.pop(uri, None)
+        self._by_uri.pop(uri, None)
         return result
 
     # -- tracking ----------------------------------------------------------------------------
@@ -172,7 +226,7 @@ class CaptureService:
             raise EditloopError(f"{uri} matches editloop.exclude: it is never captured")
         prompt, model = clean_text(prompt or ""), clean_text(model or "")
         doc = self.document(uri)
-        if len(self.by_uri.get(uri, ())) >= MAX_REGIONS_PER_DOCUMENT:
+        if len(self._by_uri.get(uri, ())) >= MAX_REGIONS_PER_DOCUMENT:
             raise EditloopError(
                 f"{uri} already has {MAX_REGIONS_PER_DOCUMENT:,} pending AI regions: accept or reject some before tracking more"
             )
@@ -209,7 +263,7 @@ class CaptureService:
 
     def text_at(self, uri: str, rng: tuple[int, int, int, int]) -> str:
         """The text of a client range of an open document ("" when it is not open or out of range)."""
-        doc = self.docs.get(uri)
+        doc = self._docs.get(uri)
         if doc is None:
             return ""
         s, e = doc.to_pos(rng[0], rng[1], strict=False), doc.to_pos(rng[2], rng[3], strict=False)
@@ -225,13 +279,13 @@ class CaptureService:
         )
         outcome = Outcome(row, None, True, "implicit", "inline dismissed", self.clock())
         if self.deferred:
-            self.outbox.append(outcome)
+            self._outbox.append(outcome)
         else:
             self.commit(outcome)
 
     def inserted_range(self, uri: str, line: int, character: int, text: str) -> tuple[int, int, int, int] | None:
         """The client range of ``text`` if the document holds it at (line, character), else None."""
-        doc = self.docs.get(uri)
+        doc = self._docs.get(uri)
         if doc is None or line >= len(doc.lines):
             return None
         start = doc.to_pos(line, character, strict=False)
@@ -241,21 +295,51 @@ class CaptureService:
         return (*doc.to_client(start), *doc.to_client(end))
 
     def _add(self, t: Tracked) -> None:
-        self.regions[t.id] = t
-        self.by_uri.setdefault(t.uri, []).append(t.id)
+        self._regions[t.id] = t
+        self._by_uri.setdefault(t.uri, []).append(t.id)
 
     def _drop(self, t: Tracked) -> None:
-        self.regions.pop(t.id, None)
-        ids = self.by_uri.get(t.uri)
+        self._regions.pop(t.id, None)
+        ids = self._by_uri.get(t.uri)
         if ids and t.id in ids:
             ids.remove(t.id)
         self._dirty.discard(t.id)
 
+    # -- read-only views of tracked regions ----------------------------------------------------
+    def tracked_ids(self) -> list[str]:
+        """Ids of every region tracked now, in every document."""
+        return list(self._regions)
+
+    def tracked_uri(self, region_id: str) -> str | None:
+        """The document of a region tracked now; None when it is not (resolved, lost or unknown)."""
+        t = self._regions.get(region_id)
+        return t.uri if t is not None else None
+
+    def has_regions(self, uri: str) -> bool:
+        """True when the document holds at least one tracked region."""
+        return bool(self._by_uri.get(uri))
+
+    def uris_with_regions(self) -> list[str]:
+        """Documents holding tracked regions now."""
+        return [uri for uri, ids in self._by_uri.items() if ids]
+
+    def spans(self, uri: str) -> list[RegionSpan]:
+        """Where each region tracked in ``uri`` is now, in tracking order ([] for a closed document)."""
+        doc = self._docs.get(uri)
+        if doc is None:
+            return []
+        out = []
+        for rid in self._by_uri.get(uri, []):
+            t = self._regions[rid]
+            out.append(RegionSpan(rid, t.start, t.end, (*doc.to_client(t.start), *doc.to_client(t.end))))
+        return out
+
     def current_text(self, region_id: str) -> str | None:
-        t = self.regions.get(region_id)
-        if t is None or t.uri not in self.docs:
+        """The text of a tracked region now; None when it is not tracked in an open document."""
+        t = self._regions.get(region_id)
+        if t is None or t.uri not in self._docs:
             return None
-        return self.docs[t.uri].slice(t.start, t.end)
+        return self._docs[t.uri].slice(t.start, t.end)
 
     # -- outcomes ----------------------------------------------------------------------------
     def accept(self, region_id: str) -> dict[str, Any]:
@@ -264,49 +348,50 @@ class CaptureService:
         Idempotent: a region that is already resolved answers with its existing event."""
         t = self._tracked(region_id)
         if t is None:
-            return self._existing_event(region_id)
+            return self.recorded_event(region_id)
         return self._explicit(t, rejected=False)
 
     def reject(self, region_id: str) -> dict[str, Any]:
         t = self._tracked(region_id)
         if t is None:
-            return self._existing_event(region_id)
+            return self.recorded_event(region_id)
         return self._explicit(t, rejected=True)
 
     def _explicit(self, t: Tracked, *, rejected: bool) -> dict[str, Any]:
         deferred, self.deferred = self.deferred, False
         try:
-            ev = self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
+            ev = self._resolve(t, final=self._docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
         finally:
             self.deferred = deferred
-        return ev or self._existing_event(t.id)
+        return ev or self.recorded_event(t.id)
 
     def prepare_explicit(self, region_id: str, *, rejected: bool) -> "Outcome | dict[str, Any]":
         """Stop tracking the region now; returns the outcome to :meth:`commit` (or the existing event)."""
         t = self._tracked(region_id)
         if t is None:
-            return self._existing_event(region_id)
+            return self.recorded_event(region_id)
         deferred, self.deferred = self.deferred, True
         try:
-            self._resolve(t, final=self.docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
+            self._resolve(t, final=self._docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
         finally:
             self.deferred = deferred
-        out = [o for o in self.outbox if o.region["id"] == region_id]
-        self.outbox = [o for o in self.outbox if o.region["id"] != region_id]
-        return out[0] if out else self._existing_event(region_id)
+        out = [o for o in self._outbox if o.region["id"] == region_id]
+        self._outbox = [o for o in self._outbox if o.region["id"] != region_id]
+        return out[0] if out else self.recorded_event(region_id)
 
-    def _existing_event(self, region_id: str) -> dict[str, Any]:
-        events = self.store.events("region_id = ?", [region_id])
-        if not events:
+    def recorded_event(self, region_id: str) -> dict[str, Any]:
+        """The event already stored for a resolved region (raises when there is none)."""
+        event = self.store.event_of_region(region_id)
+        if event is None:
             row = self.store.get_region(region_id)
             raise EditloopError(f"region {region_id} is {row['status']} and has no event")
-        return events[0]
+        return event
 
     def _tracked(self, region_id: Any) -> Tracked | None:
         """The live region, or None when it is already resolved (unknown ids raise)."""
         if not isinstance(region_id, str) or not region_id:
             raise InvalidArgument("regionId must be a non-empty string")
-        t = self.regions.get(region_id)
+        t = self._regions.get(region_id)
         if t is not None:
             return t
         row = self.store.get_region(region_id)  # raises NotFound for an unknown id
@@ -332,7 +417,7 @@ class CaptureService:
             return None
         outcome = Outcome(region, final, rejected, source, reason, self.clock())
         if self.deferred:
-            self.outbox.append(outcome)
+            self._outbox.append(outcome)
             return None
         return self.commit(outcome)
 
@@ -346,12 +431,13 @@ class CaptureService:
         return event if created else None
 
     def take_outbox(self) -> list["Outcome"]:
-        out, self.outbox = self.outbox, []
+        """The outcomes queued while ``deferred`` (in order), for :meth:`commit` on a writer thread."""
+        out, self._outbox = self._outbox, []
         return out
 
     # -- survival checks ---------------------------------------------------------------------
     def next_check_at(self) -> float | None:
-        times = [t.created + s for t in self.regions.values() for s in self.settings.survival_seconds if s not in t.checks_done]
+        times = [t.created + s for t in self._regions.values() for s in self.settings.survival_seconds if s not in t.checks_done]
         return min(times) if times else None
 
     def tick(self) -> ChangeResult:
@@ -359,8 +445,8 @@ class CaptureService:
         now = self.clock()
         result = ChangeResult()
         checks = self.settings.survival_seconds
-        for t in list(self.regions.values()):
-            doc = self.docs.get(t.uri)
+        for t in list(self._regions.values()):
+            doc = self._docs.get(t.uri)
             if doc is None:
                 continue
             for after in checks:
@@ -369,7 +455,7 @@ class CaptureService:
                 text = doc.slice(t.start, t.end)
                 from ..signals.similarity import similarity
 
-                sim = similarity(t.original, self._comparable(text))
+                sim = similarity(t.original, self.comparable(text))
                 self.store.add_survival_check(t.id, after, sim, True, utcnow_iso(now))
                 t.checks_done.add(after)
                 if after == checks[-1]:
@@ -381,7 +467,9 @@ class CaptureService:
         self.flush_positions()
         return result
 
-    def _comparable(self, text: str) -> str:
+    def comparable(self, text: str) -> str:
+        """``text`` as it would be stored (secrets redacted when redaction is on): what a region's
+        stored original is compared with."""
         if not self.store.redact_secrets:
             return text
         from ..signals.redact import redact
@@ -393,8 +481,8 @@ class CaptureService:
         """Save the range and text of regions that moved (for re-anchoring after a restart)."""
         updates = []
         for rid in list(self._dirty):
-            t = self.regions.get(rid)
-            if t is None or t.uri not in self.docs:
+            t = self._regions.get(rid)
+            if t is None or t.uri not in self._docs:
                 continue
             updates.append(
                 {
@@ -403,7 +491,7 @@ class CaptureService:
                     "start_character": t.start.character,
                     "end_line": t.end.line,
                     "end_character": t.end.character,
-                    "current": self.docs[t.uri].slice(t.start, t.end),
+                    "current": self._docs[t.uri].slice(t.start, t.end),
                 }
             )
         self._dirty.clear()
@@ -413,16 +501,16 @@ class CaptureService:
         """Find pending regions of this document again: exact text first, then fuzzy."""
         result = ChangeResult()
         if in_memory:
-            candidates = [(rid, None) for rid in list(self.by_uri.get(doc.uri, []))]
+            candidates = [(rid, None) for rid in list(self._by_uri.get(doc.uri, []))]
         else:
-            candidates = [(r["id"], r) for r in self.store.pending_regions(doc.uri) if r["id"] not in self.regions]
+            candidates = [(r["id"], r) for r in self.store.pending_regions(doc.uri) if r["id"] not in self._regions]
         if not candidates:
             return result
         text = doc.text
         line_starts = _line_starts(doc)
         for rid, row in candidates:
             if row is None:
-                t = self.regions[rid]
+                t = self._regions[rid]
                 row = {"id": rid, "current": None, "original": t.original}
                 self._drop(t)
                 row.update(self.store.get_region(rid))
@@ -444,48 +532,46 @@ class CaptureService:
 
     # -- views -------------------------------------------------------------------------------
     def region_views(self, uri: str) -> list[dict[str, Any]]:
-        doc = self.docs.get(uri)
+        doc = self._docs.get(uri)
         if doc is None:
             return []
         out = []
-        for rid in self.by_uri.get(uri, []):
-            t = self.regions[rid]
+        for rid in self._by_uri.get(uri, []):
+            t = self._regions[rid]
             sl, sc = doc.to_client(t.start)
             el, ec = doc.to_client(t.end)
             out.append({"id": rid, "range": {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}, "status": "pending"})
         return out
 
-    def describe(self, region_id: str) -> dict[str, Any]:
+    def describe(self, region_id: str) -> RegionDescription:
+        """The stored region with its current text and similarity (raises NotFound for an unknown id)."""
         row = self.store.get_region(region_id)
         current = self.current_text(region_id)
         if current is None:
             current = row.get("current")
         from ..signals.similarity import similarity
 
-        out = {
-            "id": row["id"],
-            "uri": row["uri"],
-            "status": row["status"],
-            "prompt": row["prompt"],
-            "model": row["model"],
-            "artifactType": row["artifact_type"],
-            "language": row["language"],
-            "original": row["original"],
-            "current": current,
-            "createdAt": row["created_at"],
-            "similarity": similarity(row["original"], self._comparable(current)) if current is not None else None,
-        }
-        t = self.regions.get(region_id)
-        if t is not None:
-            doc = self.docs[t.uri]
-            sl, sc = doc.to_client(t.start)
-            el, ec = doc.to_client(t.end)
-            out["range"] = {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}
-        return out
+        t = self._regions.get(region_id)
+        doc = self._docs.get(t.uri) if t is not None else None
+        return RegionDescription(
+            id=row["id"],
+            uri=row["uri"],
+            status=row["status"],
+            prompt=row["prompt"],
+            model=row["model"],
+            artifact_type=row["artifact_type"],
+            language=row["language"],
+            original=row["original"],
+            current=current,
+            created_at=row["created_at"],
+            similarity=similarity(row["original"], self.comparable(current)) if current is not None else None,
+            client_range=(*doc.to_client(t.start), *doc.to_client(t.end)) if t is not None and doc is not None else None,
+        )
 
     def forget(self, uri: str | None = None, everything: bool = False) -> int:
+        """Delete what was captured from ``uri`` (or everything) and stop tracking it; returns rows deleted."""
         n = self.store.forget(uri=uri, everything=everything)
-        for t in list(self.regions.values()):
+        for t in list(self._regions.values()):
             if everything or t.uri == uri:
                 self._drop(t)
         return n

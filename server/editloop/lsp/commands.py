@@ -1,18 +1,38 @@
-"""``workspace/executeCommand`` handlers: unpack one object, call the core, return a JSON object."""
+"""Capture commands (``workspace/executeCommand``): each handler takes its params object
+(:mod:`editloop.lsp.params`), calls the capture core, and returns its result object."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from typing import TYPE_CHECKING
 
 from ..capture.clock import ManualClock
-from ..errors import EditloopError, InvalidArgument
-from .args import get, get_range, lsp_errors, one_object
+from ..errors import EditloopError
+from .dispatch import register_commands
+from .documents import wait_for_insertion
+from .params import (
+    AdvanceClockParams,
+    AdvanceClockResult,
+    EventResult,
+    ForgetParams,
+    ForgetResult,
+    GenerateParams,
+    GenerateResult,
+    Range,
+    RegionParams,
+    RegionResult,
+    StatsParams,
+    StatsResult,
+    TrackParams,
+    TrackResult,
+)
 
 if TYPE_CHECKING:
     from .server import EditloopServer
 
 
-def _workspace_of(ls: "EditloopServer", uri: str) -> str | None:
+def workspace_of(ls: "EditloopServer", uri: str) -> str | None:
+    """The innermost workspace folder holding ``uri`` (the root for a file outside every folder)."""
     try:
         folders = ls.workspace.folders
     except RuntimeError:
@@ -25,119 +45,69 @@ def _workspace_of(ls: "EditloopServer", uri: str) -> str | None:
     return best.rstrip("/") if best else (ls.workspace.root_uri if uri.startswith("file:") else None)
 
 
-def event_result(ev: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "eventId": ev["id"],
-        "regionId": ev.get("region_id"),
-        "action": ev["action"],
-        "source": ev["source"],
-        "similarity": ev["similarity"],
-        "reward": ev["reward"],
-        "validation": ev.get("validation"),
-    }
+def track(ls: "EditloopServer", p: TrackParams) -> TrackResult:
+    """Track AI output already in the document (synchronous: it runs before the next didChange)."""
+    from ..signals import artifacts
+
+    rng = p.range.as_tuple()
+    text = ls.capture.text_at(p.uri, rng) if artifacts.canonical(p.artifact_type) == "mermaid" else ""
+    row = ls.capture.track(
+        p.uri, rng, prompt=p.prompt, model=p.model, artifact_type=artifacts.canonical(p.artifact_type, text),
+        language=p.language, workspace=workspace_of(ls, p.uri), model_version=p.model_version,
+    )
+    ls.publish_uri(p.uri)
+    return TrackResult(region_id=row["id"], artifact_type=row["artifact_type"])
 
 
-def register(server: "EditloopServer") -> None:
-    @server.command("editloop.track")
-    @lsp_errors
-    def track(ls, *args: Any) -> dict[str, Any]:
-        from ..signals import artifacts
-
-        a = one_object(args, "editloop.track")
-        uri = get(a, "uri", str)
-        rng = get_range(a)
-        name = get(a, "artifactType", str)
-        text = ls.capture.text_at(uri, rng) if artifacts.canonical(name) == "mermaid" else ""
-        row = ls.capture.track(
-            uri,
-            rng,
-            prompt=get(a, "prompt", str, required=False, default=""),
-            model=get(a, "model", str, required=False, default=""),
-            artifact_type=artifacts.canonical(name, text),
-            language=get(a, "language", str, required=False),
-            workspace=_workspace_of(ls, uri),
-            model_version=get(a, "modelVersion", str, required=False),
-        )
+async def _resolve(ls: "EditloopServer", region_id: str, *, rejected: bool) -> EventResult:
+    """Accept or reject: the region stops moving at once; its outcome is stored on the writer thread."""
+    cap = ls.capture
+    if cap.tracked_uri(region_id) is None:
+        await ls.settle()  # an implicit outcome (deleted, closed) may still be on its way to the database
+    uri = cap.tracked_uri(region_id)
+    prepared = cap.prepare_explicit(region_id, rejected=rejected)
+    if uri:
         ls.publish_uri(uri)
-        return {"regionId": row["id"], "artifactType": row["artifact_type"]}
+    if isinstance(prepared, dict):  # already resolved: its event
+        return EventResult.from_row(prepared)
+    ev = await ls.run_writer(cap.commit, prepared)
+    ls.background.note_event()
+    ls.stats_changed()
+    return EventResult.from_row(ev or cap.recorded_event(region_id))
 
-    async def resolve(ls, name: str, args: tuple[Any, ...], *, rejected: bool) -> dict[str, Any]:
-        rid = get(one_object(args, name), "regionId", str)
-        cap = ls.capture
-        if rid not in cap.regions:
-            await ls.settle()  # an implicit outcome (deleted, closed) may still be on its way to the database
-        uri = cap.regions[rid].uri if rid in cap.regions else None
-        prepared = cap.prepare_explicit(rid, rejected=rejected)  # the region stops moving now
-        if uri:
-            ls.publish_uri(uri)
-        if isinstance(prepared, dict):
-            return event_result(prepared)
-        ev = await ls.run_writer(cap.commit, prepared)
-        ls.background.note_event()
-        ls.stats_changed()
-        return event_result(ev or cap._existing_event(rid))
 
-    @server.command("editloop.accept")
-    @lsp_errors
-    async def accept(ls, *args: Any) -> dict[str, Any]:
-        return await resolve(ls, "editloop.accept", args, rejected=False)
+async def accept(ls: "EditloopServer", p: RegionParams) -> EventResult:
+    """``accept`` if the region's text is unchanged, ``edit`` otherwise (idempotent)."""
+    return await _resolve(ls, p.region_id, rejected=False)
 
-    @server.command("editloop.reject")
-    @lsp_errors
-    async def reject(ls, *args: Any) -> dict[str, Any]:
-        return await resolve(ls, "editloop.reject", args, rejected=True)
 
-    @server.command("editloop.region")
-    @lsp_errors
-    async def region(ls, *args: Any) -> dict[str, Any]:
-        rid = get(one_object(args, "editloop.region"), "regionId", str)
-        await ls.settle()
-        return ls.capture.describe(rid)
+async def reject(ls: "EditloopServer", p: RegionParams) -> EventResult:
+    return await _resolve(ls, p.region_id, rejected=True)
 
-    @server.command("editloop.stats")
-    @lsp_errors
-    async def stats(ls, *args: Any) -> dict[str, Any]:
-        from ..store.stats import stats as compute
 
-        a = one_object(args, "editloop.stats")
-        artifact_type = get(a, "artifactType", str, required=False)
-        store = ls.capture.store
+async def region(ls: "EditloopServer", p: RegionParams) -> RegionResult:
+    """The stored region with its text and similarity now (the diff view and the hover read it)."""
+    await ls.settle()
+    d = ls.capture.describe(p.region_id)
+    return RegionResult(
+        id=d.id, uri=d.uri, status=d.status, prompt=d.prompt, model=d.model, artifact_type=d.artifact_type,
+        language=d.language, original=d.original, current=d.current, created_at=d.created_at,
+        similarity=d.similarity, range=Range.from_tuple(d.client_range) if d.client_range else None,
+    )
 
-        def read() -> dict[str, Any]:
-            with store.lock:
-                return compute(store.db, artifact_type=artifact_type)
 
-        out = await ls.run_writer(read)
-        out["embeddings"] = "on" if ls.settings.embeddings and _embeddings_installed() else "off"
-        out["dataDir"] = str(store.home)
-        return out
+async def stats(ls: "EditloopServer", p: StatsParams) -> StatsResult:
+    from ..store.stats import stats as compute
 
-    @server.command("editloop.forget")
-    @lsp_errors
-    async def forget(ls, *args: Any) -> dict[str, Any]:
-        a = one_object(args, "editloop.forget")
-        everything = get(a, "all", bool, required=False, default=False)
-        uri = get(a, "uri", str, required=not everything)
-        uris = list(ls.capture.by_uri) if everything else [uri]
-        await ls.settle()
-        deleted = ls.capture.forget(uri=uri, everything=everything)
-        for u in uris:
-            ls.publish_uri(u)
-        return {"deleted": deleted}
+    store = ls.capture.store
 
-    @server.command("editloop.advanceClock")
-    @lsp_errors
-    async def advance_clock(ls, *args: Any) -> dict[str, Any]:
-        """Test facility (``editloop serve --manual-clock``): move time forward and run due checks."""
-        if not isinstance(ls.clock, ManualClock):
-            raise EditloopError("editloop.advanceClock needs a server started with --manual-clock")
-        seconds = get(one_object(args, "editloop.advanceClock"), "seconds", (int, float))
-        if seconds < 0:
-            raise InvalidArgument("seconds must be >= 0")
-        now = ls.clock.advance(float(seconds))
-        ls.run_checks()
-        events = await ls.settle()
-        return {"now": now, "events": [event_result(e) for e in events]}
+    def read() -> dict:
+        with store.lock:
+            return compute(store.db, artifact_type=p.artifact_type)
+
+    summary = await ls.run_writer(read)
+    embeddings = "on" if ls.settings.embeddings and _embeddings_installed() else "off"
+    return StatsResult(summary=summary, embeddings=embeddings, data_dir=str(store.home))
 
 
 def _embeddings_installed() -> bool:
@@ -146,43 +116,67 @@ def _embeddings_installed() -> bool:
     return importlib.util.find_spec("sentence_transformers") is not None
 
 
-def register_generation(server: "EditloopServer") -> None:
-    import asyncio
+async def forget(ls: "EditloopServer", p: ForgetParams) -> ForgetResult:
+    """Delete what was captured from one document (or everything); the editor drops its regions."""
+    uris = ls.capture.uris_with_regions() if p.all else [p.uri]
+    await ls.settle()
+    deleted = ls.capture.forget(uri=p.uri, everything=p.all)
+    for uri in uris:
+        ls.publish_uri(uri)
+    return ForgetResult(deleted=deleted)
 
+
+async def advance_clock(ls: "EditloopServer", p: AdvanceClockParams) -> AdvanceClockResult:
+    """Test facility (``editloop serve --manual-clock``): move time forward and run due checks."""
+    if not isinstance(ls.clock, ManualClock):
+        raise EditloopError("editloop.advanceClock needs a server started with --manual-clock")
+    now = ls.clock.advance(p.seconds)
+    ls.run_checks()
+    events = await ls.settle()
+    return AdvanceClockResult(now=now, events=[EventResult.from_row(e) for e in events])
+
+
+async def generate(ls: "EditloopServer", p: GenerateParams) -> GenerateResult:
+    """Ask the configured model, insert its text with ``workspace/applyEdit``, track what arrived."""
+    from ..signals import artifacts
+
+    doc = ls.capture.document(p.uri)
+    artifact_type = artifacts.canonical(p.artifact_type) if p.artifact_type else artifacts.infer(doc.head(), doc.language_id, p.uri)
+    line, character = p.position.line, p.position.character
+    doc.to_pos(line, character)  # validates the position before any work
+    gen = await asyncio.get_running_loop().run_in_executor(
+        ls.thread_pool, lambda: ls.generator().generate(p.prompt, artifact_type, language=doc.language_id))
+    text = gen.text.strip("\n") + "\n"
+    await _insert(ls, p.uri, line, character, text)
+    rng = await wait_for_insertion(ls, p.uri, line, character, text, missing="the inserted text never arrived through didChange; it was not tracked")
+    row = ls.capture.track(p.uri, rng, prompt=p.prompt, model=gen.model, model_version=gen.model_version,
+                           artifact_type=artifact_type, workspace=workspace_of(ls, p.uri))
+    ls.publish_uri(p.uri)
+    return GenerateResult(region_id=row["id"], text=text, model=gen.model, model_version=gen.model_version, retry=gen.retry)
+
+
+async def _insert(ls: "EditloopServer", uri: str, line: int, character: int, text: str) -> None:
+    """Ask the editor to insert ``text`` at (line, character); raise when it refuses."""
     from lsprotocol import types
 
-    from .args import get_position
+    at = types.Position(line, character)
+    edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(types.Range(at, at), text)]})
+    applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Editloop: generate"))
+    if not applied.applied:
+        raise EditloopError(f"the editor did not insert the text ({applied.failure_reason or 'no reason given'})")
 
-    @server.command("editloop.generate")
-    @lsp_errors
-    async def generate(ls, *args: Any) -> dict[str, Any]:
-        a = one_object(args, "editloop.generate")
-        uri = get(a, "uri", str)
-        line, character = get_position(a)
-        prompt = get(a, "prompt", str)
-        cap = ls.capture
-        doc = cap.document(uri)
-        from ..signals import artifacts
 
-        given = get(a, "artifactType", str, required=False)
-        artifact_type = artifacts.canonical(given) if given else artifacts.infer(doc.head(), doc.language_id, uri)
-        doc.to_pos(line, character)  # validates the position before any work
-        loop = asyncio.get_running_loop()
-        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, language=doc.language_id))
-        text = gen.text.strip("\n") + "\n"
-        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(types.Range(types.Position(line, character), types.Position(line, character)), text)]})
-        applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Editloop: generate"))
-        if not applied.applied:
-            raise EditloopError(f"the editor did not insert the text ({applied.failure_reason or 'no reason given'})")
-        # The client reports the insertion with didChange; wait until our copy holds it.
-        rng = None
-        for _ in range(500):
-            rng = cap.inserted_range(uri, line, character, text)
-            if rng is not None:
-                break
-            await asyncio.sleep(0.01)
-        if rng is None:
-            raise EditloopError("the inserted text never arrived through didChange; it was not tracked")
-        row = cap.track(uri, rng, prompt=prompt, model=gen.model, model_version=gen.model_version, artifact_type=artifact_type, workspace=_workspace_of(ls, uri))
-        ls.publish_uri(uri)
-        return {"regionId": row["id"], "text": text, "model": gen.model, "modelVersion": gen.model_version, "retry": gen.retry}
+HANDLERS = {
+    "editloop.track": track,
+    "editloop.generate": generate,
+    "editloop.accept": accept,
+    "editloop.reject": reject,
+    "editloop.region": region,
+    "editloop.stats": stats,
+    "editloop.forget": forget,
+    "editloop.advanceClock": advance_clock,
+}
+
+
+def register(server: "EditloopServer") -> None:
+    register_commands(server, HANDLERS)

@@ -35,16 +35,15 @@ class Diagnostics:
     async def refresh(self, uri: str) -> None:
         self.pending.pop(uri, None)
         ls = self.ls
-        cap = ls._capture
-        doc = cap.docs.get(uri) if cap is not None else None
+        cap = ls.capture_if_ready
+        doc = cap.find_document(uri) if cap is not None else None
         if doc is None:
             self._publish(uri, [])
             return
         jobs: list[tuple[Pos, str, str, str | None]] = []
-        for rid in cap.by_uri.get(uri, []):
-            t = cap.regions[rid]
-            row = cap.store.get_region(rid)
-            jobs.append((t.start, doc.slice(t.start, t.end), row["artifact_type"], row.get("language")))
+        for span in cap.spans(uri):
+            row = cap.store.get_region(span.id)
+            jobs.append((span.start, doc.slice(span.start, span.end), row["artifact_type"], row.get("language")))
 
         def work() -> list[tuple[Pos, Any]]:
             from ..signals.validate import validate
@@ -52,7 +51,7 @@ class Diagnostics:
             return [(start, validate(text, artifact, language)) for start, text, artifact, language in jobs]
 
         results = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, work)
-        if cap.docs.get(uri) is not doc:
+        if cap.find_document(uri) is not doc:
             return
         diags = []
         for start, result in results:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from .server import EditloopServer
 
 log = logging.getLogger(__name__)
+
+# How long a command waits for the editor's didChange to bring text it inserted: polls x interval (s).
+INSERTION_POLLS = 500
+INSERTION_POLL_INTERVAL = 0.01
 
 
 def register(server: "EditloopServer") -> None:
@@ -48,9 +53,10 @@ def register(server: "EditloopServer") -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: "EditloopServer", *args: object) -> None:
-        if ls._capture is not None:
+        if ls.capture_if_ready is not None:
             await ls.settle()  # every recorded outcome is stored before we answer
-            ls._capture.flush_positions()
+            if ls.capture_if_ready is not None:
+                ls.capture_if_ready.flush_positions()
 
 
 def did_open(ls: "EditloopServer", params: types.DidOpenTextDocumentParams) -> None:
@@ -75,7 +81,7 @@ def did_change(ls: "EditloopServer", params: types.DidChangeTextDocumentParams) 
         result = ls.capture.change(uri, changes, version=params.text_document.version)
         ls.background.note_edit()
         ls.publish(result)
-        if ls.capture.by_uri.get(uri) or uri in ls.diagnostics.published:
+        if ls.capture.has_regions(uri) or uri in ls.diagnostics.published:
             ls.diagnostics.schedule(uri)  # region text changed even if its range did not move
     except Exception:  # noqa: BLE001
         log.exception("didChange %s failed", uri)
@@ -87,3 +93,18 @@ def did_close(ls: "EditloopServer", params: types.DidCloseTextDocumentParams) ->
         ls.publish(ls.capture.close(uri))
     except Exception:  # noqa: BLE001
         log.exception("didClose %s failed", uri)
+
+
+async def wait_for_insertion(ls: "EditloopServer", uri: str, line: int, character: int, text: str, *, missing: str) -> tuple[int, int, int, int]:
+    """The client range of ``text`` once the document holds it at (line, character).
+
+    Text the editor inserted for us (``workspace/applyEdit`` after Generate, an accepted inline
+    completion) reaches our copy of the document through a later ``didChange``: wait for it, up to
+    ``INSERTION_POLLS`` x ``INSERTION_POLL_INTERVAL`` seconds (about 5 s), then raise ``missing``
+    (nothing is tracked: the text is not where the editor said it would be)."""
+    for _ in range(INSERTION_POLLS):
+        rng = ls.capture.inserted_range(uri, line, character, text)
+        if rng is not None:
+            return rng
+        await asyncio.sleep(INSERTION_POLL_INTERVAL)
+    raise EditloopError(missing)

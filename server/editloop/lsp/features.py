@@ -6,16 +6,12 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..capture.document import Pos
-
 if TYPE_CHECKING:
     from .server import EditloopServer
 
 
-def _range(doc, start: Pos, end: Pos) -> types.Range:
-    sl, sc = doc.to_client(start)
-    el, ec = doc.to_client(end)
-    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+def _range(rng: tuple[int, int, int, int]) -> types.Range:
+    return types.Range(types.Position(rng[0], rng[1]), types.Position(rng[2], rng[3]))
 
 
 def written_by(model: str | None, version: str | None) -> str:
@@ -32,52 +28,49 @@ def written_by(model: str | None, version: str | None) -> str:
     return f"{name} ({version[:40]})"
 
 
-def register(server: "EditloopServer") -> None:
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
-    def code_lens(ls: "EditloopServer", params: types.CodeLensParams) -> list[types.CodeLens]:
-        # No switch of its own: VS Code's editor.codeLens (per language too) and other editors' lens
-        # settings already hide them.
-        if ls._capture is None:
-            return []
-        cap = ls.capture
-        doc = cap.docs.get(params.text_document.uri)
-        if doc is None:
-            return []
-        lenses = []
-        for rid in cap.by_uri.get(doc.uri, []):
-            t = cap.regions[rid]
-            head = _range(doc, t.start, t.start)
-            arg = [{"regionId": rid}]
-            lenses.append(types.CodeLens(head, types.Command("Accept", "editloop.accept", arguments=arg)))
-            lenses.append(types.CodeLens(head, types.Command("Reject", "editloop.reject", arguments=arg)))
-        return lenses
+def code_lens(ls: "EditloopServer", params: types.CodeLensParams) -> list[types.CodeLens]:
+    """Accept | Reject above each tracked region. No switch of its own: VS Code's editor.codeLens
+    (per language too) and other editors' lens settings already hide them."""
+    cap = ls.capture_if_ready
+    if cap is None:
+        return []
+    lenses = []
+    for span in cap.spans(params.text_document.uri):
+        head = _range((*span.client_range[:2], *span.client_range[:2]))
+        arg = [{"regionId": span.id}]
+        lenses.append(types.CodeLens(head, types.Command("Accept", "editloop.accept", arguments=arg)))
+        lenses.append(types.CodeLens(head, types.Command("Reject", "editloop.reject", arguments=arg)))
+    return lenses
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: "EditloopServer", params: types.HoverParams) -> types.Hover | None:
-        if ls._capture is None:
-            return None
-        cap = ls.capture
-        doc = cap.docs.get(params.text_document.uri)
-        if doc is None:
-            return None
-        try:
-            at = doc.to_pos(params.position.line, params.position.character, strict=False)
-        except Exception:  # noqa: BLE001
-            return None
-        for rid in cap.by_uri.get(doc.uri, []):
-            t = cap.regions[rid]
-            if t.start <= at <= t.end:
-                from ..signals.similarity import similarity
 
-                row = cap.store.get_region(rid)
-                sim = similarity(t.original, cap._comparable(doc.slice(t.start, t.end)))
-                prompt = (row["prompt"] or "").replace("`", "'")
-                if len(prompt) > 300:
-                    prompt = prompt[:300] + "…"
-                text = (
-                    f"**Editloop** · {row['artifact_type']} · written by {written_by(row['model'], row.get('model_version'))}\n\n"
-                    f"similarity to the original so far: **{sim:.0%}**\n\n"
-                    + (f"prompt: `{prompt}`" if prompt else "")
-                )
-                return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), _range(doc, t.start, t.end))
+def hover(ls: "EditloopServer", params: types.HoverParams) -> types.Hover | None:
+    """What wrote the region under the cursor, from which prompt, and how much of it is left."""
+    cap = ls.capture_if_ready
+    doc = cap.find_document(params.text_document.uri) if cap is not None else None
+    if doc is None:
         return None
+    try:
+        at = doc.to_pos(params.position.line, params.position.character, strict=False)
+    except Exception:  # noqa: BLE001
+        return None
+    span = next((s for s in cap.spans(doc.uri) if s.start <= at <= s.end), None)
+    if span is None:
+        return None
+    from ..signals.similarity import similarity
+
+    row = cap.store.get_region(span.id)
+    sim = similarity(row["original"], cap.comparable(cap.current_text(span.id) or ""))
+    prompt = (row["prompt"] or "").replace("`", "'")
+    if len(prompt) > 300:
+        prompt = prompt[:300] + "…"
+    text = (
+        f"**Editloop** · {row['artifact_type']} · written by {written_by(row['model'], row.get('model_version'))}\n\n"
+        f"similarity to the original so far: **{sim:.0%}**\n\n"
+        + (f"prompt: `{prompt}`" if prompt else "")
+    )
+    return types.Hover(types.MarkupContent(types.MarkupKind.Markdown, text), _range(span.client_range))
+
+
+def register(server: "EditloopServer") -> None:
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS)(code_lens)
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover)

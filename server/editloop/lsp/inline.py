@@ -8,13 +8,19 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from .args import get, lsp_errors, one_object
+from ..capture.document import Pos
+from ..errors import EditloopError
+from .dispatch import register_commands
+from .documents import wait_for_insertion
+from .params import InlineAcceptedParams, InlineAcceptedResult
 
 if TYPE_CHECKING:
+    from ..capture.service import CaptureService
     from .server import EditloopServer
 
 CONTEXT_LINES = 30
@@ -22,72 +28,89 @@ DISMISS_AFTER = 30.0
 MAX_NEW_TOKENS = 128
 
 
-def register(server: "EditloopServer") -> None:
-    shown: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class Shown:
+    """A completion the editor was given and may still accept."""
 
-    def dismiss(ls: "EditloopServer", *, uri: str | None = None) -> None:
-        now = time.monotonic()
-        for sid, item in list(shown.items()):
-            if (uri is not None and item["uri"] == uri) or now - item["at"] > DISMISS_AFTER:
-                del shown[sid]
-                ls.capture.record_dismissed(
-                    uri=item["uri"], text=item["text"], prompt=item["prompt"], model=item["model"],
-                    model_version=item["modelVersion"], artifact_type=item["artifactType"],
-                )
-        ls.commit_outbox()
+    uri: str
+    line: int
+    character: int
+    text: str
+    prompt: str
+    model: str
+    model_version: str | None
+    artifact_type: str
+    at: float  # time.monotonic() when it was shown
 
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
-    async def inline_completion(ls, params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
-        if ls._capture is None or not ls.settings.generation_inline:
-            return None
-        from ..signals import artifacts
 
-        cap = ls.capture
-        uri = params.text_document.uri
-        doc = cap.docs.get(uri)
-        if doc is None:
-            return None
-        dismiss(ls, uri=uri)  # asking again means the previous suggestion was not taken
-        pos = doc.to_pos(params.position.line, params.position.character, strict=False)
-        first = max(0, pos.line - CONTEXT_LINES)
-        from ..capture.document import Pos
+class InlineSuggestions:
+    """The completions shown and not yet accepted or dismissed (the server owns one)."""
 
-        prompt = doc.slice(Pos(first, 0), pos)
-        if not prompt.strip():
-            return None
-        artifact_type = artifacts.infer(doc.head(), doc.language_id, uri)
-        loop = asyncio.get_running_loop()
-        gen = await loop.run_in_executor(ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS,
-                                                                                    retry_invalid=False))
-        if not gen.text.strip():
-            return None
+    def __init__(self) -> None:
+        self._shown: dict[str, Shown] = {}
+
+    def add(self, item: Shown) -> str:
+        """Remember a shown completion; returns the id its accept command carries."""
         sid = uuid.uuid4().hex[:12]
-        shown[sid] = {"uri": uri, "line": params.position.line, "character": params.position.character, "text": gen.text, "prompt": prompt,
-                      "model": gen.model, "modelVersion": gen.model_version, "artifactType": artifact_type, "at": time.monotonic()}
-        here = types.Range(params.position, params.position)
-        cmd = types.Command("Editloop: inline completion accepted", "editloop.inlineAccepted", arguments=[{"shownId": sid}])
-        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=gen.text, range=here, command=cmd)])
+        self._shown[sid] = item
+        return sid
 
-    @server.command("editloop.inlineAccepted")
-    @lsp_errors
-    async def inline_accepted(ls, *args: Any) -> dict[str, Any]:
-        from ..errors import EditloopError
+    def take(self, sid: str) -> Shown | None:
+        """The completion with this id, forgotten from now on (None when unknown or dismissed)."""
+        return self._shown.pop(sid, None)
 
-        sid = get(one_object(args, "editloop.inlineAccepted"), "shownId", str)
-        item = shown.pop(sid, None)
-        if item is None:
-            raise EditloopError(f"unknown or expired inline completion {sid!r}")
-        cap = ls.capture
-        rng = None
-        for _ in range(200):  # the editor reports the insertion with didChange
-            rng = cap.inserted_range(item["uri"], item["line"], item["character"], item["text"])
-            if rng is not None:
-                break
-            await asyncio.sleep(0.01)
-        if rng is None:
-            raise EditloopError("the accepted completion is not in the document; it was not tracked")
-        row = cap.track(item["uri"], rng, prompt=item["prompt"], model=item["model"], model_version=item["modelVersion"], artifact_type=item["artifactType"])
-        ls.publish_uri(item["uri"])
-        return {"regionId": row["id"]}
+    def dismiss(self, capture: "CaptureService", *, uri: str | None = None, now: float | None = None) -> int:
+        """Record as implicit rejects the completions shown in ``uri`` and those older than
+        DISMISS_AFTER; returns how many (their outcomes are queued in ``capture``'s outbox)."""
+        now = time.monotonic() if now is None else now
+        gone = [sid for sid, s in self._shown.items() if s.uri == uri or now - s.at > DISMISS_AFTER]
+        for sid in gone:
+            s = self._shown.pop(sid)
+            capture.record_dismissed(uri=s.uri, text=s.text, prompt=s.prompt, model=s.model,
+                                     model_version=s.model_version, artifact_type=s.artifact_type)
+        return len(gone)
 
-    server.dismiss_inline = dismiss  # type: ignore[attr-defined]
+
+async def inline_completion(ls: "EditloopServer", params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
+    """One completion at the cursor from the last CONTEXT_LINES lines; the previous one is dismissed."""
+    cap = ls.capture_if_ready
+    if cap is None or not ls.settings.generation_inline:
+        return None
+    from ..signals import artifacts
+
+    uri = params.text_document.uri
+    doc = cap.find_document(uri)
+    if doc is None:
+        return None
+    ls.dismiss_inline(uri=uri)  # asking again means the previous suggestion was not taken
+    pos = doc.to_pos(params.position.line, params.position.character, strict=False)
+    prompt = doc.slice(Pos(max(0, pos.line - CONTEXT_LINES), 0), pos)
+    if not prompt.strip():
+        return None
+    artifact_type = artifacts.infer(doc.head(), doc.language_id, uri)
+    gen = await asyncio.get_running_loop().run_in_executor(
+        ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS, retry_invalid=False))
+    if not gen.text.strip():
+        return None
+    sid = ls.inline.add(Shown(uri, params.position.line, params.position.character, gen.text, prompt, gen.model,
+                              gen.model_version, artifact_type, time.monotonic()))
+    cmd = types.Command("Editloop: inline completion accepted", "editloop.inlineAccepted", arguments=[{"shownId": sid}])
+    here = types.Range(params.position, params.position)
+    return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=gen.text, range=here, command=cmd)])
+
+
+async def inline_accepted(ls: "EditloopServer", p: InlineAcceptedParams) -> InlineAcceptedResult:
+    """The editor inserted a completion: track it once its didChange has arrived."""
+    s = ls.inline.take(p.shown_id)
+    if s is None:
+        raise EditloopError(f"unknown or expired inline completion {p.shown_id!r}")
+    rng = await wait_for_insertion(ls, s.uri, s.line, s.character, s.text,
+                                   missing="the accepted completion is not in the document; it was not tracked")
+    row = ls.capture.track(s.uri, rng, prompt=s.prompt, model=s.model, model_version=s.model_version, artifact_type=s.artifact_type)
+    ls.publish_uri(s.uri)
+    return InlineAcceptedResult(region_id=row["id"])
+
+
+def register(server: "EditloopServer") -> None:
+    server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)(inline_completion)
+    register_commands(server, {"editloop.inlineAccepted": inline_accepted})

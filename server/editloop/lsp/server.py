@@ -17,6 +17,7 @@ from ..errors import EditloopError
 from ..settings import Settings, parse_settings
 from .background import Background
 from .diagnostics import Diagnostics
+from .inline import InlineSuggestions
 from .protocol import EditloopProtocol
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class EditloopServer(LanguageServer):
         self._generator = None
         self.background = Background(self)
         self.diagnostics = Diagnostics(self)
+        self.inline = InlineSuggestions()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="editloop-writer")
         self._commits: list[asyncio.Future[Any]] = []
         self._region_uris: set[str] = set()
@@ -61,6 +63,12 @@ class EditloopServer(LanguageServer):
     def capture(self) -> CaptureService:
         if self._capture is None:
             raise EditloopError(self._capture_error or "the server is not initialized yet")
+        return self._capture
+
+    @property
+    def capture_if_ready(self) -> CaptureService | None:
+        """The capture service, or None before initialize or when the data folder is unusable
+        (for features that quietly answer nothing then, unlike commands)."""
         return self._capture
 
     def configure(self, raw: dict[str, Any] | None) -> None:
@@ -116,23 +124,21 @@ class EditloopServer(LanguageServer):
             old.settings = new
             old.store.redact_secrets = new.redact_secrets
             return
-        capture = CaptureService(store, new, clock=self.clock, client=self.client_name)
-        capture.deferred = True  # scoring and writes run on the writer thread, not the event loop
+        # deferred: scoring and writes run on the writer thread, not the event loop
+        capture = CaptureService(store, new, clock=self.clock, client=self.client_name, deferred=True)
         self._capture = capture
         self._capture_error = None
         self._check_integrity(store)
         if old is None:
             return
         old.flush_positions()
-        moved = move_pending_regions(old.store, store, list(old.regions))
-        for uri, doc in old.docs.items():
-            capture.open(uri, doc.text, version=doc.version, language_id=doc.language_id, encoding=doc.encoding)
-            capture.by_uri.setdefault(uri, [])
+        moved = move_pending_regions(old.store, store, old.tracked_ids())
+        uris = capture.reopen_documents(old)
         self._writer.submit(old.store.close)  # after the writes queued before it
         text = f"Editloop now stores feedback in {store.home}" + (f" ({moved} tracked region{'s' if moved != 1 else ''} moved from {old.store.home})" if moved else "")
         log.info("%s", text)
         self.window_show_message(types.ShowMessageParams(types.MessageType.Info, text))
-        for uri in old.docs:
+        for uri in uris:
             self.publish_uri(uri)
 
     def _check_integrity(self, store: Any) -> None:
@@ -290,9 +296,13 @@ class EditloopServer(LanguageServer):
             self._wakeup.clear()
             self.run_checks()
             self.watch_other_writers()
-            if self._capture is not None:
-                self.dismiss_inline(self)  # suggestions shown long ago and never taken
+            self.dismiss_inline()  # suggestions shown long ago and never taken
             await self.background.tick()
+
+    def dismiss_inline(self, *, uri: str | None = None) -> None:
+        """Record inline completions shown in ``uri`` (and stale ones) as implicit rejects."""
+        if self._capture is not None and self.inline.dismiss(self._capture, uri=uri):
+            self.commit_outbox()
 
     def run_checks(self) -> ChangeResult:
         if self._capture is None:
@@ -312,7 +322,6 @@ def create_server(*, manual_clock: bool = False) -> EditloopServer:
 
     documents.register(server)
     commands.register(server)
-    commands.register_generation(server)
     features.register(server)
     training.register(server)
     inline.register(server)
@@ -325,7 +334,7 @@ def serve(*, manual_clock: bool = False) -> None:
     # stderr only (stdout carries LSP). pygls logs every message at INFO: keep it at WARNING.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("editloop").setLevel(os.environ.get("EDITLOOP_LOG_LEVEL", "INFO").upper())
-    from .args import ExpectedErrorsOneLine
+    from .dispatch import ExpectedErrorsOneLine
 
     logging.getLogger("pygls.protocol.json_rpc").addFilter(ExpectedErrorsOneLine())
     create_server(manual_clock=manual_clock).start_io()

@@ -10,14 +10,24 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..errors import EditloopError, InvalidArgument
-from .args import get, lsp_errors, one_object
+from .dispatch import register_commands
+from .params import (
+    BuildBatchParams,
+    BuildBatchResult,
+    CancelParams,
+    CancelResult,
+    ExportParams,
+    ExportResult,
+    RunsParams,
+    RunsResult,
+    TrainParams,
+    TrainResult,
+)
 
 if TYPE_CHECKING:
     from .server import EditloopServer
 
 log = logging.getLogger(__name__)
-METHODS = ("auto", "sft", "dpo", "kto")
 
 
 async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
@@ -71,78 +81,71 @@ async def relay(ls: "EditloopServer", run_id: str, home: str) -> None:
             ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=describe(event), percentage=pct, cancellable=True))
 
 
+async def train(ls: "EditloopServer", p: TrainParams) -> TrainResult:
+    """Start a run (a separate process) and relay its progress; answers at once with its id."""
+    from ..training.jobs import start_run
+    from ..training.settings_map import run_options
+
+    home = str(ls.capture.store.home)
+    # the settings' run (training.settings_map) with this run's TrainConfig fields (epochs, curation
+    # overrides ...) on top; start_run validates them
+    options = run_options(ls.settings, p.settings)
+    loop = asyncio.get_running_loop()
+    run_id = await loop.run_in_executor(
+        ls.thread_pool, lambda: start_run(home, method=p.method, artifact_type=p.artifact_type, search=p.search, **options))
+    loop.create_task(relay(ls, run_id, home))
+    return TrainResult(run_id=run_id)
+
+
+async def cancel(ls: "EditloopServer", p: CancelParams) -> CancelResult:
+    from ..training.jobs import cancel_run
+
+    home = str(ls.capture.store.home)
+    out = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: cancel_run(home, p.run_id))
+    return CancelResult(run_id=out["runId"], status=out["status"])
+
+
+def runs(ls: "EditloopServer", p: RunsParams) -> RunsResult:
+    """Recent runs, newest first (a run whose worker died is marked failed first)."""
+    from ..training.jobs import list_runs, recover
+
+    recover(ls.capture.store)
+    return RunsResult(runs=list_runs(ls.capture.store))
+
+
+async def build_batch(ls: "EditloopServer", p: BuildBatchParams) -> BuildBatchResult:
+    from ..curation import build_batch as build
+
+    store = ls.capture.store
+    batch = await asyncio.get_running_loop().run_in_executor(
+        ls.thread_pool, lambda: build(store, artifact_type=p.artifact_type, method=p.method))
+    return BuildBatchResult(batch_id=batch.id, counts=batch.counts())
+
+
+async def export(ls: "EditloopServer", p: ExportParams) -> ExportResult:
+    """Write a dataset file: inside a workspace folder or Editloop's exports folder only."""
+    from ..curation.exporter import export_to
+
+    store, roots = ls.capture.store, workspace_roots(ls)
+    out, n = await asyncio.get_running_loop().run_in_executor(
+        ls.thread_pool,
+        lambda: export_to(store, p.format, p.path, roots=roots, overwrite=p.overwrite, overwrite_hint="pass overwrite: true",
+                          artifact_type=p.artifact_type),
+    )
+    return ExportResult(path=str(out), rows=n)
+
+
+HANDLERS = {
+    "editloop.train": train,
+    "editloop.cancel": cancel,
+    "editloop.runs": runs,
+    "editloop.buildBatch": build_batch,
+    "editloop.export": export,
+}
+
+
 def register(server: "EditloopServer") -> None:
-    @server.command("editloop.train")
-    @lsp_errors
-    async def train(ls, *args: Any) -> dict[str, Any]:
-        from ..training.jobs import start_run
-        from ..training.settings_map import run_options
-
-        a = one_object(args, "editloop.train")
-        method = get(a, "method", str, required=False, default="auto")
-        if method not in METHODS:
-            raise InvalidArgument(f"method must be one of {', '.join(METHODS)}")
-        search = get(a, "search", int, required=False, default=0)
-        home = str(ls.capture.store.home)
-        # the settings' run (training.settings_map) with this run's TrainConfig fields (epochs, curation
-        # overrides ...) on top; start_run validates them
-        options = run_options(ls.settings, get(a, "settings", dict, required=False, default={}))
-        loop = asyncio.get_running_loop()
-        run_id = await loop.run_in_executor(
-            ls.thread_pool,
-            lambda: start_run(home, method=method, artifact_type=get(a, "artifactType", str, required=False), search=search, **options),
-        )
-        loop.create_task(relay(ls, run_id, home))
-        return {"runId": run_id}
-
-    @server.command("editloop.cancel")
-    @lsp_errors
-    async def cancel(ls, *args: Any) -> dict[str, Any]:
-        from ..training.jobs import cancel_run
-
-        run_id = get(one_object(args, "editloop.cancel"), "runId", str)
-        home = str(ls.capture.store.home)
-        return await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: cancel_run(home, run_id))
-
-    @server.command("editloop.runs")
-    @lsp_errors
-    def runs(ls, *args: Any) -> dict[str, Any]:
-        from ..training.jobs import list_runs, recover
-
-        one_object(args, "editloop.runs")
-        recover(ls.capture.store)
-        return {"runs": list_runs(ls.capture.store)}
-
-    @server.command("editloop.buildBatch")
-    @lsp_errors
-    async def build_batch(ls, *args: Any) -> dict[str, Any]:
-        from ..curation import build_batch as build
-
-        a = one_object(args, "editloop.buildBatch")
-        artifact_type = get(a, "artifactType", str, required=False)
-        method = get(a, "method", str, required=False, default="auto")
-        store = ls.capture.store
-        batch = await asyncio.get_running_loop().run_in_executor(ls.thread_pool, lambda: build(store, artifact_type=artifact_type, method=method))
-        return batch.result()
-
-    @server.command("editloop.export")
-    @lsp_errors
-    async def export(ls, *args: Any) -> dict[str, Any]:
-        from ..curation.exporter import FORMATS, export_to
-
-        a = one_object(args, "editloop.export")
-        fmt = get(a, "format", str)
-        if fmt not in FORMATS:
-            raise InvalidArgument(f"format must be one of {', '.join(FORMATS)}")
-        path = get(a, "path", str, required=False)  # none: <dataDir>/exports/<format>-<time>.jsonl
-        overwrite = get(a, "overwrite", bool, required=False, default=False)
-        artifact_type = get(a, "artifactType", str, required=False)
-        store, roots = ls.capture.store, workspace_roots(ls)
-        out, n = await asyncio.get_running_loop().run_in_executor(
-            ls.thread_pool,
-            lambda: export_to(store, fmt, path, roots=roots, overwrite=overwrite, overwrite_hint="pass overwrite: true", artifact_type=artifact_type),
-        )
-        return {"path": str(out), "rows": n}
+    register_commands(server, HANDLERS)
 
 
 def workspace_roots(ls: Any) -> list[str]:
@@ -155,4 +158,4 @@ def workspace_roots(ls: Any) -> list[str]:
     return [p for p in (to_fs_path(u) for u in uris) if p]
 
 
-__all__ = ["register", "relay", "EditloopError"]
+__all__ = ["register", "relay", "workspace_roots"]

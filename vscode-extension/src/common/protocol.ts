@@ -69,6 +69,192 @@ export interface RunFinishedParams {
     promoted?: boolean;
 }
 
+// -- Commands ------------------------------------------------------------------------------------
+// One params and one result interface per `workspace/executeCommand` command, as the server
+// declares them (server/editloop/lsp/params.py); tests/lsp/test_protocol_ts.py checks that both
+// sides name the same commands, fields, optional fields and types. One field per line.
+
+/** Which params and result each command has. */
+export interface CommandTypes {
+    'editloop.track': { params: TrackParams; result: TrackResult };
+    'editloop.generate': { params: GenerateParams; result: GenerateResult };
+    'editloop.accept': { params: RegionParams; result: EventResult };
+    'editloop.reject': { params: RegionParams; result: EventResult };
+    'editloop.region': { params: RegionParams; result: RegionResult };
+    'editloop.stats': { params: StatsParams; result: StatsResult };
+    'editloop.forget': { params: ForgetParams; result: ForgetResult };
+    'editloop.advanceClock': { params: AdvanceClockParams; result: AdvanceClockResult };
+    'editloop.inlineAccepted': { params: InlineAcceptedParams; result: InlineAcceptedResult };
+    'editloop.train': { params: TrainParams; result: TrainResult };
+    'editloop.cancel': { params: CancelParams; result: CancelResult };
+    'editloop.runs': { params: RunsParams; result: RunsResult };
+    'editloop.buildBatch': { params: BuildBatchParams; result: BuildBatchResult };
+    'editloop.export': { params: ExportParams; result: ExportResult };
+}
+
+/** The AI output already in the document at `range`. */
+export interface TrackParams {
+    uri: string;
+    range: Range;
+    artifactType: string;
+    prompt?: string;
+    model?: string;
+    language?: string;
+    modelVersion?: string;
+}
+
+export interface TrackResult {
+    regionId: string;
+    /** Canonical: what the server recorded. */
+    artifactType: string;
+}
+
+export interface GenerateParams {
+    uri: string;
+    position: Position;
+    prompt: string;
+    /** Inferred from the document when absent. */
+    artifactType?: string;
+}
+
+/** The wire form; names.ts `GenerateResult` is what the extension keeps of it. */
+export interface GenerateResult {
+    regionId: string;
+    text: string;
+    model: string;
+    modelVersion: string | null;
+    /** "" (the first output was used), "beam" or "base". */
+    retry: string;
+}
+
+/** accept, reject and region: one region by id. */
+export interface RegionParams {
+    regionId: string;
+}
+
+/** A recorded outcome: accept, reject, and the events of advanceClock. */
+export interface EventResult {
+    eventId: number;
+    regionId: string | null;
+    /** accept | edit | reject */
+    action: string;
+    /** explicit | implicit */
+    source: string;
+    similarity: number;
+    reward: number;
+    validation: number | null;
+}
+
+/** The wire form of `editloop.region`; RegionDetail is what the extension keeps of it. */
+export interface RegionResult {
+    id: string;
+    uri: string;
+    status: string;
+    prompt: string;
+    model: string;
+    artifactType: string;
+    language: string | null;
+    original: string;
+    current: string | null;
+    createdAt: string;
+    similarity: number | null;
+    /** Absent once the region is no longer tracked. */
+    range?: Range;
+}
+
+export interface StatsParams {
+    artifactType?: string;
+}
+
+/** The server's stats summary (statsModel.ts reads it defensively) plus two fields. */
+export interface StatsResult {
+    /** on | off */
+    embeddings: string;
+    dataDir: string;
+    [key: string]: unknown;
+}
+
+/** `{uri}` or `{all: true}`. */
+export interface ForgetParams {
+    uri?: string;
+    all?: boolean;
+}
+
+export interface ForgetResult {
+    deleted: number;
+}
+
+/** Test facility (`editloop serve --manual-clock`). */
+export interface AdvanceClockParams {
+    seconds: number;
+}
+
+export interface AdvanceClockResult {
+    now: number;
+    events: EventResult[];
+}
+
+export interface InlineAcceptedParams {
+    shownId: string;
+}
+
+export interface InlineAcceptedResult {
+    regionId: string;
+}
+
+export interface TrainParams {
+    /** auto | sft | dpo | kto */
+    method?: string;
+    artifactType?: string;
+    /** Optuna trials; 0: no search. */
+    search?: number;
+    /** TrainConfig fields over the settings' run. */
+    settings?: Record<string, unknown>;
+}
+
+export interface TrainResult {
+    runId: string;
+}
+
+export interface CancelParams {
+    runId: string;
+}
+
+export interface CancelResult {
+    runId: string;
+    status: string;
+}
+
+export interface RunsParams {}
+
+export interface RunsResult {
+    runs: Record<string, unknown>[];
+}
+
+export interface BuildBatchParams {
+    artifactType?: string;
+    method?: string;
+}
+
+export interface BuildBatchResult {
+    batchId: string;
+    counts: Record<string, number>;
+}
+
+export interface ExportParams {
+    /** sft | dpo | kto | openai */
+    format: string;
+    /** Absent: <dataDir>/exports/<format>-<time>.jsonl */
+    path?: string;
+    overwrite?: boolean;
+    artifactType?: string;
+}
+
+export interface ExportResult {
+    path: string;
+    rows: number;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
