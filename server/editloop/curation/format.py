@@ -1,19 +1,41 @@
-"""Chat messages for a prompt: the same conversation the model sees when it generates.
+"""The chat format every training row and every generation uses: one definition for the embedded
+base model's pretraining, curation's rows, fine-tuning and generation.
 
-Artifact types known to :mod:`editloop.synth.prompts` use its system prompts (one definition for
-generation, pretraining and fine-tuning); any other artifact type a user tracks gets a generic
-system prompt naming the type and language.
+TRL conversational prompt-completion: ``prompt = messages(artifact_type, user_prompt)`` and
+``completion = assistant(text)``. The built-in artifact types have short system prompts (a tiny
+model reads them in every example; the embedded base model was pretrained on these exact strings,
+so they never change); any other artifact type a user tracks gets a generic system prompt naming
+the type and language.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+SYSTEM_PROMPTS = {
+    "mermaid-erd": "Write a Mermaid erDiagram for this data model. Reply with the diagram only.",
+    "sql": "Write SQL CREATE TABLE statements for this data model. Reply with SQL only.",
+    "python-dataclass": "Write Python dataclasses for this data model. Reply with code only.",
+}
+
+
+def build_messages(artifact_type: str, user_prompt: str) -> list[dict]:
+    """The conversation for a built-in artifact type; ValueError for any other type."""
+    try:
+        system = SYSTEM_PROMPTS[artifact_type]
+    except KeyError:
+        raise ValueError(f"no system prompt for artifact type {artifact_type!r}") from None
+    return [{"role": "system", "content": system}, {"role": "user", "content": user_prompt}]
+
+
+def with_conventions(user_prompt: str, conventions: str) -> str:
+    """A prompt that states conventions explicitly (used for a share of the pretraining corpus)."""
+    return f"{user_prompt}\nConventions: {conventions}." if conventions else user_prompt
+
 
 @lru_cache(maxsize=256)
 def system_prompt(artifact_type: str, language: str | None = None) -> str:
-    from ..synth.prompts import SYSTEM_PROMPTS
-
+    """The built-in type's system prompt, or a generic one naming the type (and its language)."""
     if artifact_type in SYSTEM_PROMPTS:
         return SYSTEM_PROMPTS[artifact_type]
     what = artifact_type if not language or language == artifact_type else f"{artifact_type} ({language})"
@@ -26,4 +48,5 @@ def messages(artifact_type: str, prompt: str, language: str | None = None) -> li
 
 
 def assistant(text: str) -> list[dict[str, str]]:
+    """TRL's conversational completion for ``text``."""
     return [{"role": "assistant", "content": text}]

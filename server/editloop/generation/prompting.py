@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..synth.prompts import SYSTEM_PROMPTS, build_messages
+from ..curation.format import SYSTEM_PROMPTS, build_messages
 
 GENERIC_PROMPTS = {
     "mermaid": "Write a Mermaid diagram for this request. Reply with the diagram only.",
@@ -37,13 +37,10 @@ def past_corrections(store: Any, artifact_type: str, prompt: str, k: int) -> lis
         return []
     from rapidfuzz import fuzz, process
 
-    with store.lock:
-        rows = store.db.conn.execute(
-            "SELECT prompt, final FROM events WHERE artifact_type = ? AND action IN ('edit', 'accept') AND synthetic = 0 "
-            "AND prompt != '' ORDER BY id DESC LIMIT 2000",
-            [artifact_type],
-        ).fetchall()
+    from ..store import events
+
+    rows = events.kept_examples(store, artifact_type, limit=2000)
     if not rows:
         return []
-    best = process.extract(prompt, [r[0] for r in rows], scorer=fuzz.token_set_ratio, limit=k)
-    return [(rows[i][0], rows[i][1]) for _, _, i in best]
+    best = process.extract(prompt, [r.prompt for r in rows], scorer=fuzz.token_set_ratio, limit=k)
+    return [(rows[i].prompt, rows[i].final) for _, _, i in best]

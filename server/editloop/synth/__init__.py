@@ -10,7 +10,7 @@ Shared by the default model's pretraining corpus, the demo and the learning benc
 """
 
 from .artifacts import ARTIFACTS, ArtifactType, get_artifact
-from .prompts import SYSTEM_PROMPTS, build_messages, with_conventions
+from ..curation.format import SYSTEM_PROMPTS, build_messages, with_conventions  # the core's chat format
 from .spec import SPLITS, Attribute, Entity, Relationship, Spec, generate_specs, iter_specs, random_spec
 from .style import BASE_STYLE, Style, describe_style, random_style
 from .users import USERS, Response, SimulatedUser, get_user

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..synth import BASE_STYLE, build_messages, describe_style, generate_specs, get_artifact, random_style
-from ..synth.prompts import with_conventions
+from ..curation.format import build_messages, with_conventions
+from ..synth import BASE_STYLE, describe_style, generate_specs, get_artifact, random_style
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "base-model"
 BUILD_INFO = "build_info.json"

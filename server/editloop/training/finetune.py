@@ -21,6 +21,7 @@ What we found with TRL 1.16 / PEFT 0.21 (see docs/training.md):
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,7 @@ class StageResult:
     steps: int
     stopped_early: bool
     notes: list[str] = field(default_factory=list)
+    processes: int = 1  # training processes (data parallel under `accelerate launch`)
 
 
 @dataclass
@@ -68,6 +70,28 @@ class RunResult:
     promote: bool
     promote_reason: str
     metrics: dict[str, Any]
+
+
+@dataclass
+class Baseline:
+    """What :func:`train`'s plan step loaded and measured, read by every later step."""
+    base_path: str
+    tokenizer: Any
+    n_params: int
+    plan: Plan
+    evaluator: GenerationEvaluator
+    curve: Curve
+    metrics: dict[str, Any]  # the base model's validation metrics
+    floor: float | None  # the lowest validity a candidate may have (tracker.validity_floor)
+    token_ids: list[int]  # every token of the training targets (LoRA's trainable tokens)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.evaluator.targets)
+
+    @property
+    def by_type(self) -> dict | None:
+        return self.metrics.get("byType")
 
 
 def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20, dpo_after_sft: bool = True,
@@ -134,7 +158,7 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
         eval_delay=SFT_FIRST_EVAL_EPOCH - 0.5 if method == "sft" and epochs >= SFT_EVAL_DELAY_FROM else 0,
         save_strategy="epoch",
         save_total_limit=1,
-        save_only_model=True,
+        save_only_model=not sharded_launch(),  # transformers refuses it with DeepSpeed/FSDP and a best-model reload
         load_best_model_at_end=True,
         metric_for_best_model="eval_score",  # similarity, validity kept (tracker.selection_score)
         greater_is_better=True,
@@ -158,6 +182,12 @@ def _trainer_args(method: str, config: TrainConfig, res: Resolved, out: Path, n_
             if key in (kto_weights or {}):
                 kwargs[key] = float(kto_weights[key])
     return config_cls(**kwargs)
+
+
+def sharded_launch() -> bool:
+    """Started by `accelerate launch` with a DeepSpeed or FSDP config (the variables it sets)."""
+    return any(os.environ.get(name, "").lower() in ("1", "true") for name in ("ACCELERATE_USE_DEEPSPEED",
+                                                                               "ACCELERATE_USE_FSDP"))
 
 
 def _lora_config(config: TrainConfig, token_ids: list[int] | None):
@@ -260,7 +290,8 @@ def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: li
         shutil.rmtree(out_dir / "checkpoints" / method, ignore_errors=True)
     if tracker.best is None:
         raise EditloopError(f"{method.upper()} stopped before its first evaluation")
-    return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes)
+    return StageResult(method, path, tracker.best, state.global_step, stopped_early, notes,
+                       processes=trainer.accelerator.num_processes)
 
 
 def _outputs_progress(progress: Progress, phase: str, lo: float, hi: float) -> Callable[[int, int], None]:
@@ -274,50 +305,160 @@ def _outputs_progress(progress: Progress, phase: str, lo: float, hi: float) -> C
     return report
 
 
-def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: GenerationEvaluator, curve: Curve,
-                 floor: float | None, step: int, base_by_type: dict | None = None, *,
+def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progress: Progress | None = None,
+          should_stop: Callable[[], bool] | None = None, incumbent: str | Path | None = None,
+          on_eval: Callable[[dict], bool] | None = None) -> RunResult:
+    """One Train now on ``data``; the best model ends up in ``<out_dir>/adapter``.
+
+    ``incumbent`` is the promoted model's folder (None: the base is in use); the result says
+    whether the new model beats it on the same validation set. The steps: plan (load and measure
+    the base, choose the stages), stages (train each), select (the best stage), interpolate (with
+    the base, full fine-tunes), promote (keep the model, compare it with the incumbent), metrics.
+    """
+    import torch
+    from accelerate import PartialState
+
+    progress = progress or (lambda event: None)
+    should_stop = should_stop or (lambda: False)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(auto_threads(config.threads))
+    base = _plan(data, config, progress)
+    stages, resolved = _train_stages(base, data, config, out_dir, progress=progress, should_stop=should_stop,
+                                     on_eval=on_eval)
+    chosen, reason = _select(stages, base, config)
+    artifact = out_dir / "adapter"
+    if not PartialState().is_main_process:  # under `accelerate launch`, rank 0 keeps the result
+        return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
+    if resolved[chosen.method].adaptation == "full" and config.interpolation:
+        reason += _interpolate(chosen, base, config.interpolation, sum(s.steps for s in stages), progress=progress)
+    promote, promote_reason, incumbent_metrics = _promote(chosen, base, config, out_dir, incumbent, progress)
+    metrics = _metrics(chosen, stages, base, resolved[chosen.method], data, incumbent_metrics)
+    return RunResult(chosen.method, reason, artifact, promote, promote_reason, metrics)
+
+
+def _plan(data: TrainingData, config: TrainConfig, progress: Progress) -> Baseline:
+    """Step 1: load the base, choose the stages and measure the base on the validation set (the
+    figures every stage must beat and the validity floor it must keep)."""
+    from .artifacts import load_base
+
+    base_path = _resolve_base(data, config, progress)
+    model, tokenizer = load_base(base_path)
+    n_params = sum(p.numel() for p in model.parameters())
+    plan = _choose_stages(data, config, n_params)
+    targets = data.generation_targets()[: config.eval_examples]
+    evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
+    curve = Curve()
+    # retry_invalid: measure what generation serves (an invalid output is retried, at worst by the base)
+    measure_base = _outputs_progress(progress, "measuring the base model", 1, 2)
+    measure_base(0, len(targets))
+    metrics = evaluator.evaluate(model, as_fallback=config.retry_invalid, on_progress=measure_base)
+    curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
+              valSimilarity=metrics["similarity"], valValidity=metrics["validity"])
+    token_ids = target_token_ids(tokenizer, data)
+    floor = validity_floor(metrics["validity"], len(targets), config.validity_tolerance)
+    return Baseline(base_path, tokenizer, n_params, plan, evaluator, curve, metrics, floor, token_ids)
+
+
+def _resolve_base(data: TrainingData, config: TrainConfig, progress: Progress) -> str:
+    """The base model's folder, after checking that the data can feed the requested stages (the
+    cheap checks first): a preset or a GGUF file becomes a cached model folder (converted once)."""
+    if not config.base_model:
+        raise EditloopError("no base model configured (editloop.training.baseModel)")
+    for stage in choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs).stages:
+        data.check(stage)
+    from .base_source import resolve as resolve_base
+
+    base_path = resolve_base(config.base_model, progress=lambda message: progress(
+        {"type": "status", "phase": "preparing", "message": message, "percentage": 0}))
+    progress({"type": "status", "phase": "preparing", "message": f"loading {base_path}", "percentage": 0})
+    return base_path
+
+
+def _choose_stages(data: TrainingData, config: TrainConfig, n_params: int) -> Plan:
+    """:func:`choose_method` knowing the base's size: ``dpo_after_sft: auto`` adds no DPO stage
+    after SFT on a tiny from-scratch base (it lowered validation similarity and validity there)."""
+    tiny = n_params < FULL_FINETUNE_BELOW
+    dpo_after_sft = config.dpo_after_sft == "always" or (config.dpo_after_sft == "auto" and not tiny)
+    return choose_method(
+        data, config.method, min_dpo_pairs=config.min_dpo_pairs, dpo_after_sft=dpo_after_sft,
+        why_no_dpo=(f"on a {n_params / 1e6:.1f}M-parameter from-scratch base DPO lowered validation similarity "
+                    "and validity in every measured run (dpo_after_sft: always tries it)"
+                    if config.dpo_after_sft == "auto" else "dpo_after_sft is never"))
+
+
+def _train_stages(base: Baseline, data: TrainingData, config: TrainConfig, out_dir: Path, *, progress: Progress,
+                  should_stop: Callable[[], bool], on_eval) -> tuple[list[StageResult], dict[str, Resolved]]:
+    """Step 2: train the planned stages in turn, each from the previous one's best model, each
+    over its share (2-95 %) of the progress bar; with each stage's resolved settings."""
+    import torch
+
+    on_gpu = torch.cuda.is_available()
+    bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
+    stages: list[StageResult] = []
+    resolved: dict[str, Resolved] = {}
+    start: Path | None = None
+    step_offset = 0
+    n = len(base.plan.stages)
+    for i, method in enumerate(base.plan.stages):
+        res = resolve(config, method, n_params=base.n_params, on_gpu=on_gpu, bf16_ok=bf16_ok)
+        resolved[method] = res
+        span = (2 + 93 * i / n, 2 + 93 * (i + 1) / n)
+        result = _run_stage(method, config=config, res=res, base_path=base.base_path, start=start,
+                            tokenizer=base.tokenizer, data=data, evaluator=base.evaluator, curve=base.curve,
+                            out_dir=out_dir, progress=progress, should_stop=should_stop, on_eval=on_eval,
+                            step_offset=step_offset, percent_range=span, token_ids=base.token_ids,
+                            floor=base.floor, base_by_type=base.by_type)
+        stages.append(result)
+        step_offset += result.steps
+        start = result.path
+    return stages, resolved
+
+
+def _select(stages: list[StageResult], base: Baseline, config: TrainConfig) -> tuple[StageResult, str]:
+    """Step 3: the first stage, replaced by a later one only if it beats it on validation; the
+    plan's reason with each later stage's verdict."""
+    chosen = stages[0]
+    reason = base.plan.reason
+    for later in stages[1:]:
+        won, why = beats({"similarity": later.best["valSimilarity"], "validity": later.best["valValidity"]},
+                         {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]},
+                         n=base.n_val, tolerance=config.validity_tolerance)
+        if won:
+            chosen = later
+            reason += f"; {later.method.upper()} kept ({why})"
+        else:
+            reason += f"; {later.method.upper()} discarded ({why})"
+    return chosen, reason
+
+
+def _interpolate(chosen: StageResult, base: Baseline, alphas, step: int, *,
                  progress: Progress = lambda event: None) -> str:
-    """WiSE-FT (Wortsman et al., 2022): weights ``base + alpha * (tuned - base)`` for each alpha,
-    measured on the validation set; the best by :func:`selection_score` replaces the tuned model.
+    """Step 4, full fine-tunes: WiSE-FT (Wortsman et al., 2022), weights ``base + alpha * (tuned -
+    base)`` for each alpha, measured on the validation set; the best by :func:`selection_score`
+    replaces the tuned model. Returns the words added to the run's reason.
 
     A tiny base fine-tuned on a hundred rows learns the user's conventions but loses some of the
     syntax it learned in pretraining; part-way between the two often keeps both."""
-    import torch
     from transformers import AutoModelForCausalLM
 
     from .tracker import selection_score
 
     tuned = AutoModelForCausalLM.from_pretrained(str(chosen.path))
-    base = AutoModelForCausalLM.from_pretrained(base_path)
     tuned_sd = {k: v.detach().clone() for k, v in tuned.state_dict().items()}
-    base_sd = base.state_dict()
-    del base
-    best = chosen.best
-    best_score = selection_score(best["valSimilarity"], best["valValidity"], floor, best.get("byType"), base_by_type)
-    best_alpha = 1.0
+    base_sd = AutoModelForCausalLM.from_pretrained(base.base_path).state_dict()
+    best, best_alpha = chosen.best, 1.0
+    best_score = selection_score(best["valSimilarity"], best["valValidity"], base.floor, best.get("byType"),
+                                 base.by_type)
     candidates = sorted({float(a) for a in alphas if 0 < float(a) < 1}, reverse=True)
-    n = len(evaluator.targets)
-    report = _outputs_progress(progress, "interpolating", 95, 96)
-    report(0, n * len(candidates))
-    for k, alpha in enumerate(candidates):
-        with torch.no_grad():
-            tuned.load_state_dict({k: (base_sd[k] + alpha * (v - base_sd[k])) if v.is_floating_point() else v
-                                   for k, v in tuned_sd.items()})
-        gen = evaluator.evaluate(tuned, on_progress=lambda done, total, k=k: report(k * n + done, n * len(candidates)))
-        point = curve.add(step=step, stage="interpolate", epoch=alpha, trainLoss=None, valLoss=None,
-                          valSimilarity=gen["similarity"], valValidity=gen["validity"])
-        if "byType" in gen:
-            point["byType"] = gen["byType"]
-        if "replaced" in gen:
-            point["replaced"] = gen["replaced"]
-        score = selection_score(gen["similarity"], gen["validity"], floor, gen.get("byType"), base_by_type)
+    for alpha, point in _blends(tuned, tuned_sd, base_sd, candidates, base, step, progress):
+        score = selection_score(point["valSimilarity"], point["valValidity"], base.floor, point.get("byType"),
+                                base.by_type)
         if score > best_score:
             best, best_score, best_alpha = point, score, alpha
     if best_alpha == 1.0:
         return "; interpolation with the base did not help"
-    with torch.no_grad():
-        tuned.load_state_dict({k: (base_sd[k] + best_alpha * (v - base_sd[k])) if v.is_floating_point() else v
-                               for k, v in tuned_sd.items()})
+    _blend(tuned, tuned_sd, base_sd, best_alpha)
     tuned.save_pretrained(str(chosen.path))
     chosen.best = best
     chosen.notes.append(f"interpolated with the base at alpha {best_alpha}")
@@ -325,141 +466,88 @@ def _interpolate(chosen: StageResult, base_path: str, alphas, evaluator: Generat
            f"validity {best['valValidity'] if best['valValidity'] is None else format(best['valValidity'], '.0%')})"
 
 
-def train(data: TrainingData, config: TrainConfig, out_dir: str | Path, *, progress: Progress | None = None,
-          should_stop: Callable[[], bool] | None = None, incumbent: str | Path | None = None,
-          on_eval: Callable[[dict], bool] | None = None) -> RunResult:
-    """One Train now on ``data``; the best model ends up in ``<out_dir>/adapter``.
+def _blends(tuned, tuned_sd: dict, base_sd: dict, alphas: list[float], base: Baseline, step: int,
+            progress: Progress):
+    """For each alpha, ``tuned`` blended with the base and measured: yields ``(alpha, curve point)``."""
+    n = len(base.evaluator.targets)
+    report = _outputs_progress(progress, "interpolating", 95, 96)
+    report(0, n * len(alphas))
+    for k, alpha in enumerate(alphas):
+        _blend(tuned, tuned_sd, base_sd, alpha)
+        gen = base.evaluator.evaluate(tuned, on_progress=lambda done, total, k=k: report(k * n + done, n * len(alphas)))
+        point = base.curve.add(step=step, stage="interpolate", epoch=alpha, trainLoss=None, valLoss=None,
+                               valSimilarity=gen["similarity"], valValidity=gen["validity"])
+        for key in ("byType", "replaced"):
+            if key in gen:
+                point[key] = gen[key]
+        yield alpha, point
 
-    ``incumbent`` is the promoted model's folder (None: the base is in use); the result says
-    whether the new model beats it on the same validation set.
-    """
+
+def _blend(model, tuned_sd: dict, base_sd: dict, alpha: float) -> None:
+    """Load ``base + alpha * (tuned - base)`` into ``model`` (tensors that are not floats: the tuned ones)."""
     import torch
 
-    progress = progress or (lambda event: None)
-    should_stop = should_stop or (lambda: False)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(auto_threads(config.threads))
-    base_path = config.base_model
-    if not base_path:
-        raise EditloopError("no base model configured (editloop.training.baseModel)")
+    with torch.no_grad():
+        model.load_state_dict({k: (base_sd[k] + alpha * (v - base_sd[k])) if v.is_floating_point() else v
+                               for k, v in tuned_sd.items()})
 
-    for stage in choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs).stages:
-        data.check(stage)
 
-    from .artifacts import load_base
-    from .base_source import resolve as resolve_base
-
-    # a preset or a GGUF file becomes a cached model folder (converted once); every later load is plain
-    base_path = resolve_base(base_path, progress=lambda message: progress(
-        {"type": "status", "phase": "preparing", "message": message, "percentage": 0}))
-
-    progress({"type": "status", "phase": "preparing", "message": f"loading {base_path}", "percentage": 0})
-    model, tokenizer = load_base(base_path)
-    n_params = sum(p.numel() for p in model.parameters())
-    tiny = n_params < FULL_FINETUNE_BELOW
-    dpo_after_sft = config.dpo_after_sft == "always" or (config.dpo_after_sft == "auto" and not tiny)
-    plan = choose_method(
-        data, config.method, min_dpo_pairs=config.min_dpo_pairs, dpo_after_sft=dpo_after_sft,
-        why_no_dpo=(f"on a {n_params / 1e6:.1f}M-parameter from-scratch base DPO lowered validation similarity "
-                    "and validity in every measured run (dpo_after_sft: always tries it)"
-                    if config.dpo_after_sft == "auto" else "dpo_after_sft is never"))
-    on_gpu = torch.cuda.is_available()
-    bf16_ok = on_gpu and torch.cuda.is_bf16_supported()
-    targets = data.generation_targets()[: config.eval_examples]
-    evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
-    curve = Curve()
-    # retry_invalid: measure what generation serves (an invalid output is retried, at worst by the base)
-    measure_base = _outputs_progress(progress, "measuring the base model", 1, 2)
-    measure_base(0, len(targets))
-    base_metrics = evaluator.evaluate(model, as_fallback=config.retry_invalid, on_progress=measure_base)
-    curve.add(step=0, stage="base", epoch=0.0, trainLoss=None, valLoss=None,
-              valSimilarity=base_metrics["similarity"], valValidity=base_metrics["validity"])
-    token_ids = target_token_ids(tokenizer, data)
-    n_val = len(targets)
-    floor = validity_floor(base_metrics["validity"], n_val, config.validity_tolerance)
-    del model
-
-    stages: list[StageResult] = []
-    resolved: dict[str, Resolved] = {}
-    start: Path | None = None
-    step_offset = 0
-    n = len(plan.stages)
-    for i, method in enumerate(plan.stages):
-        res = resolve(config, method, n_params=n_params, on_gpu=on_gpu, bf16_ok=bf16_ok)
-        resolved[method] = res
-        span = (2 + 93 * i / n, 2 + 93 * (i + 1) / n)
-        result = _run_stage(method, config=config, res=res, base_path=base_path, start=start, tokenizer=tokenizer,
-                            data=data, evaluator=evaluator, curve=curve, out_dir=out_dir, progress=progress,
-                            should_stop=should_stop, on_eval=on_eval, step_offset=step_offset,
-                            percent_range=span, token_ids=token_ids, floor=floor,
-                            base_by_type=base_metrics.get("byType"))
-        stages.append(result)
-        step_offset += result.steps
-        start = result.path
-
-    chosen = stages[0]
-    reason = plan.reason
-    for later in stages[1:]:
-        won, why = beats({"similarity": later.best["valSimilarity"], "validity": later.best["valValidity"]},
-                         {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"]},
-                         n=n_val, tolerance=config.validity_tolerance)
-        if won:
-            chosen = later
-            reason += f"; {later.method.upper()} kept ({why})"
-        else:
-            reason += f"; {later.method.upper()} discarded ({why})"
-
+def _promote(chosen: StageResult, base: Baseline, config: TrainConfig, out_dir: Path,
+             incumbent: str | Path | None, progress: Progress) -> tuple[bool, str, dict[str, Any]]:
+    """Step 5: keep the chosen model as ``<out_dir>/adapter`` and decide whether it replaces the
+    promoted model (the base when ``incumbent`` is None), both measured on the same validation set;
+    the stages' and checkpoints' folders go. Returns (promote, why, the incumbent's metrics)."""
     artifact = out_dir / "adapter"
-    from accelerate import PartialState
-
-    if not PartialState().is_main_process:  # under `accelerate launch`, rank 0 keeps the result
-        return RunResult(chosen.method, reason, artifact, False, "not the main process", {})
-    if resolved[chosen.method].adaptation == "full" and config.interpolation:
-        reason += _interpolate(chosen, base_path, config.interpolation, evaluator, curve, floor, step_offset,
-                               base_metrics.get("byType"), progress=progress)
     if artifact.exists():
         shutil.rmtree(artifact)
     shutil.move(str(chosen.path), str(artifact))
-
     best = {"similarity": chosen.best["valSimilarity"], "validity": chosen.best["valValidity"],
             "byType": chosen.best.get("byType")}
-    if incumbent is not None:
-        from .artifacts import load_model
-
-        measured = _outputs_progress(progress, "measuring the promoted model", 96, 99)
-        measured(0, len(targets))
-        inc_model, _ = load_model(incumbent, base_path)
-        inc = evaluator.evaluate(inc_model, on_progress=measured)
-        incumbent_metrics = {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent),
-                             "byType": inc.get("byType")}
-        del inc_model
-    else:
-        incumbent_metrics = {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
-                             "model": "base", "byType": base_metrics.get("byType")}
-    promote, promote_reason = beats(best, incumbent_metrics, n=n_val, tolerance=config.validity_tolerance)
+    incumbent_metrics = _incumbent_metrics(base, incumbent, progress)
+    promote, promote_reason = beats(best, incumbent_metrics, n=base.n_val, tolerance=config.validity_tolerance)
     shutil.rmtree(out_dir / "stages", ignore_errors=True)
     shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
-    res = resolved[chosen.method]
+    return promote, promote_reason, incumbent_metrics
+
+
+def _incumbent_metrics(base: Baseline, incumbent: str | Path | None, progress: Progress) -> dict[str, Any]:
+    """The promoted model's validation metrics, measured now (the base's, from planning, if none)."""
+    if incumbent is None:
+        return {"similarity": base.metrics["similarity"], "validity": base.metrics["validity"],
+                "model": "base", "byType": base.by_type}
+    from .artifacts import load_model
+
+    measured = _outputs_progress(progress, "measuring the promoted model", 96, 99)
+    measured(0, base.n_val)
+    inc_model, _ = load_model(incumbent, base.base_path)
+    inc = base.evaluator.evaluate(inc_model, on_progress=measured)
+    return {"similarity": inc["similarity"], "validity": inc["validity"], "model": str(incumbent),
+            "byType": inc.get("byType")}
+
+
+def _metrics(chosen: StageResult, stages: list[StageResult], base: Baseline, res: Resolved, data: TrainingData,
+             incumbent_metrics: dict[str, Any]) -> dict[str, Any]:
+    """Step 6: the run's ``metrics.json`` (names: :mod:`editloop.store.metrics`)."""
     metrics = {
         "method": chosen.method,
         "stages": [
-            {"method": s.method, "steps": s.steps, "stoppedEarly": s.stopped_early, "best": s.best, "notes": s.notes}
+            {"method": s.method, "steps": s.steps, "stoppedEarly": s.stopped_early, "best": s.best, "notes": s.notes,
+             "processes": s.processes}
             for s in stages
         ],
-        "curve": curve.points,
-        "valSimilarity": best["similarity"],
-        "valValidity": best["validity"],
-        "base": {"similarity": base_metrics["similarity"], "validity": base_metrics["validity"],
-                 "samples": base_metrics["samples"]},
+        "curve": base.curve.points,
+        "valSimilarity": chosen.best["valSimilarity"],
+        "valValidity": chosen.best["valValidity"],
+        "base": {"similarity": base.metrics["similarity"], "validity": base.metrics["validity"],
+                 "samples": base.metrics["samples"]},
         "incumbent": incumbent_metrics,
         "valLoss": chosen.best.get("valLoss"),
         "counts": data.counts(),
-        "valExamples": len(targets),
+        "valExamples": base.n_val,
         "adaptation": res.adaptation,
-        "trainableTokens": len(token_ids) if res.trainable_tokens else 0,
+        "trainableTokens": len(base.token_ids) if res.trainable_tokens else 0,
         "learningRate": res.learning_rate,
-        "params": n_params,
+        "params": base.n_params,
         "bf16": res.bf16,
     }
-    return RunResult(chosen.method, reason, artifact, promote, promote_reason, metrics)
+    return metrics

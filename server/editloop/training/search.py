@@ -9,6 +9,7 @@ resumed study with a fixed-seed TPESampler would repeat its first suggestion.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -75,19 +76,29 @@ def suggest(trial, config: TrainConfig, *, lora: bool) -> dict[str, Any]:
 def search(home: str | Path, data, config: TrainConfig, out_dir: str | Path, *, trials: int,
            progress: Callable[[dict], None] | None = None, should_stop: Callable[[], bool] | None = None,
            incumbent: str | Path | None = None):
-    """Run ``trials`` trials; the best trial's model becomes the run's result (no retraining)."""
-    import optuna
+    """Run ``trials`` trials; the best trial's model becomes the run's result (no retraining).
 
-    from .finetune import Cancelled, RunResult, train
+    The steps: open (or resume) the study, run the trials one at a time (a cancel stops between
+    and inside them), keep the best trial's model."""
+    import optuna
 
     if trials < 1:
         raise EditloopError("a search needs at least one trial")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    progress = progress or (lambda e: None)
-    should_stop = should_stop or (lambda: False)
-    out_dir = Path(out_dir)
     lora = config.adaptation == "lora" or (config.adaptation == "auto" and
                                           _count_params(config.base_model) >= FULL_FINETUNE_BELOW)
+    study = _open_study(home, config)
+    run = _Trials(data, config, Path(out_dir), lora=lora, total=trials, progress=progress or (lambda e: None),
+                  should_stop=should_stop or (lambda: False), incumbent=incumbent)
+    _optimize(study, run)
+    return _keep_best(study, run)
+
+
+def _open_study(home: str | Path, config: TrainConfig):
+    """The study of this artifact type and method, created or resumed; its sampler is seeded from
+    the trials it already has (a resumed fixed-seed TPESampler would repeat its first suggestion)."""
+    import optuna
+
     name = study_name(config.artifact_type, config.method)
     storage = storage_url(home)
     existing = 0
@@ -95,16 +106,35 @@ def search(home: str | Path, data, config: TrainConfig, out_dir: str | Path, *, 
         existing = len(optuna.load_study(study_name=name, storage=storage).trials)
     except KeyError:
         pass
-    study = optuna.create_study(
+    return optuna.create_study(
         study_name=name, storage=storage, load_if_exists=True, direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=config.seed + existing),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=1),
     )
-    results: dict[int, RunResult] = {}
 
-    def objective(trial: optuna.Trial) -> float:
-        params = suggest(trial, config, lora=lora)
-        trial_cfg = config.with_params({k: v for k, v in params.items() if k in SEARCHED})
+
+@dataclass
+class _Trials:
+    """One search run's trials: what each one trains on, and the results of those that completed."""
+    data: Any
+    config: TrainConfig
+    out_dir: Path
+    lora: bool
+    total: int
+    progress: Callable[[dict], None]
+    should_stop: Callable[[], bool]
+    incumbent: str | Path | None
+    results: dict[int, Any] = field(default_factory=dict)  # trial number -> finetune.RunResult
+    done: int = 0  # trials finished in this run (the progress bar's position)
+
+    def objective(self, trial) -> float:
+        """Train one trial (Optuna's objective): its validation similarity, or TrialPruned."""
+        import optuna
+
+        from .finetune import train
+
+        params = suggest(trial, self.config, lora=self.lora)
+        trial_cfg = self.config.with_params({k: v for k, v in params.items() if k in SEARCHED})
         pruned = {"flag": False}
 
         def on_eval(point: dict) -> bool:
@@ -113,47 +143,64 @@ def search(home: str | Path, data, config: TrainConfig, out_dir: str | Path, *, 
             trial.report(point["valSimilarity"], int(point["step"]))
             # A run's first trial is never pruned: every search run keeps a model, even one trial
             # added to a study whose earlier trials did better.
-            if results and trial.should_prune():
+            if self.results and trial.should_prune():
                 pruned["flag"] = True
                 return True
             return False
 
-        def trial_progress(event: dict) -> None:
-            if "percentage" in event:
-                event = {**event, "trial": trial.number,
-                         "percentage": round(100 * (done + event["percentage"] / 100) / trials, 1)}
-            progress(event)
-
-        folder = out_dir / "trials" / str(trial.number)
-        result = train(data, trial_cfg, folder, progress=trial_progress, should_stop=should_stop,
-                       incumbent=incumbent, on_eval=on_eval)
+        folder = self.out_dir / "trials" / str(trial.number)
+        result = train(self.data, trial_cfg, folder, progress=self._trial_progress(trial.number),
+                       should_stop=self.should_stop, incumbent=self.incumbent, on_eval=on_eval)
         if pruned["flag"]:
             shutil.rmtree(folder, ignore_errors=True)
             raise optuna.TrialPruned()
-        results[trial.number] = result
+        self.results[trial.number] = result
         return float(result.metrics["valSimilarity"])
 
-    done = 0
-    for done in range(trials):
-        if should_stop():
+    def _trial_progress(self, number: int) -> Callable[[dict], None]:
+        """The trial's progress events, their percentage scaled to the whole search."""
+
+        def report(event: dict) -> None:
+            if "percentage" in event:
+                event = {**event, "trial": number,
+                         "percentage": round(100 * (self.done + event["percentage"] / 100) / self.total, 1)}
+            self.progress(event)
+
+        return report
+
+
+def _optimize(study, run: _Trials) -> None:
+    """Run the trials one at a time, stopping (Cancelled) when the user cancels."""
+    from .finetune import Cancelled
+
+    for done in range(run.total):
+        run.done = done
+        if run.should_stop():
             raise Cancelled()
-        study.optimize(objective, n_trials=1, catch=())
-    if should_stop():
+        study.optimize(run.objective, n_trials=1, catch=())
+    if run.should_stop():
         raise Cancelled()
-    ours = [t for t in study.trials if t.number in results]
+
+
+def _keep_best(study, run: _Trials):
+    """The best completed trial of this run becomes ``<out_dir>/adapter``; the trials' folders go;
+    its metrics say what the search did."""
+    import optuna
+
+    ours = [t for t in study.trials if t.number in run.results]
     if not ours:
         raise EditloopError("every search trial was pruned; no model to keep")
     best_trial = max(ours, key=lambda t: t.value)
-    best = results[best_trial.number]
-    artifact = out_dir / "adapter"
+    best = run.results[best_trial.number]
+    artifact = run.out_dir / "adapter"
     shutil.rmtree(artifact, ignore_errors=True)
     shutil.move(str(best.artifact), str(artifact))
-    shutil.rmtree(out_dir / "trials", ignore_errors=True)
+    shutil.rmtree(run.out_dir / "trials", ignore_errors=True)
     best.artifact = artifact
     best.metrics["search"] = {
-        "study": name, "trials": trials, "bestTrial": best_trial.number, "bestParams": best_trial.params,
-        "values": {t.number: t.value for t in study.trials if t.number in results},
+        "study": study.study_name, "trials": run.total, "bestTrial": best_trial.number,
+        "bestParams": best_trial.params, "values": {t.number: t.value for t in ours},
         "pruned": sum(1 for t in study.trials if t.state == optuna.trial.TrialState.PRUNED),
     }
-    best.reason = f"{best.reason} (best of {trials} search trials)"
+    best.reason = f"{best.reason} (best of {run.total} search trials)"
     return best
