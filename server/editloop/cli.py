@@ -72,11 +72,13 @@ def format_stats(data: dict[str, Any], store: Any = None, *, recent: int = 5) ->
     if store is not None and data["total"]:
         lines.append("")
         lines.append(f"recent events (newest {recent}):")
-        for ev in store.events(order="id DESC LIMIT %d" % recent):
-            lines.append(f"  #{ev['id']} {ev['action']:<6} {ev['source']:<8} {ev['artifact_type']:<14} similarity {ev['similarity']:.2f}  reward {ev['reward']:.2f}")
-            if ev["action"] == "edit":
-                lines.append("    original: " + _one_line(ev["original"]))
-                lines.append("    final:    " + _one_line(ev["final"]))
+        from .store import events
+
+        for ev in events.latest(store, recent):
+            lines.append(f"  #{ev.id} {ev.action:<6} {ev.source:<8} {ev.artifact_type:<14} similarity {ev.similarity:.2f}  reward {ev.reward:.2f}")
+            if ev.action == "edit":
+                lines.append("    original: " + _one_line(ev.original))
+                lines.append("    final:    " + _one_line(ev.final))
     if data["recentRuns"]:
         lines.append("")
         lines.append("recent runs:")
@@ -221,6 +223,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("export-model")
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .training.export import export_run
+
+    result = export_run(_store(args), args.run, Path(args.output).expanduser(), force=args.force)
+    print(f"wrote {result['path']}: Modelfile (FROM {result['from']}), merged.gguf"
+          + (", adapter.gguf" if result["adapterGguf"] else "") + ", adapter/")
+    for note in result["notes"]:
+        print(f"note: {note}")
+    return 0
+
+
 @command("doctor")
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .paths import data_dir
@@ -306,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "except its exports/ folder); default: <data folder>/exports/<format>-<time>.jsonl")
     s.add_argument("--force", action="store_true", help="replace OUTPUT if it exists (it keeps its mode)")
     s.add_argument("--artifact-type")
+
+    s = sub.add_parser("export-model", help="a run's model as GGUF files and an Ollama Modelfile")
+    s.add_argument("run", metavar="RUN")
+    s.add_argument("-o", "--output", required=True, metavar="DIR", help="a new folder (its parent must exist)")
+    s.add_argument("--force", action="store_true", help="replace DIR if it is an earlier export holding nothing else")
 
     s = sub.add_parser("doctor", help="check the data folder and the database (integrity, schema, counts); exit 1 if damaged")
     s.add_argument("--json", action="store_true")
