@@ -167,7 +167,7 @@ SETTINGS: dict[str, tuple[str, Any]] = {
     "exclude": ("exclude", _globs),
     "generation.endpoint": ("generation_endpoint", _endpoint),
     "generation.model": ("generation_model", _str),
-    "generation.backend": ("generation_backend", _choice("auto", "openai", "local")),
+    "generation.backend": ("generation_backend", _choice("auto", "openai", "local", "llamacpp")),
     "generation.retrieval": ("generation_retrieval", _int(0, 20)),
     "generation.inline": ("generation_inline", _bool),
     "generation.retryInvalid": ("generation_retry_invalid", _bool),

@@ -3,7 +3,8 @@
 Each figure is measured beside its reference in the same run (BENCHMARK.md section 2):
 server start to ``initialize`` answered (vs pygls's minimal server), ``didChange`` latency with
 200 tracked regions in a 10,000-line document, idle RSS (vs the minimal server), ``editloop.stats``
-on 100,000 events. Other sections (ingestion, batch building, training throughput) are added by
+on 100,000 events; the generation backends (transformers and llama.cpp on the same GGUF base:
+:mod:`.backends`). Other sections (ingestion, batch building, training throughput) are added by
 their modules' benchmarks.
 """
 
@@ -196,7 +197,7 @@ def bench_ingestion(tmp: Path, n: int = 1000) -> dict[str, Any]:
 
 
 def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
-    from ..store import Store
+    from ..store import Store, events
     from ..store.stats import stats
 
     store = Store.open(tmp / "stats")
@@ -207,13 +208,8 @@ def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
         action = rng.choice(("accept", "edit", "edit", "reject"))
         sim = 1.0 if action == "accept" else rng.random()
         ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - rng.random() * 80 * 86400))
-        rows.append((None, action, rng.choice(("explicit", "implicit")), "p" * 200, "o" * 1000, "f" * 1000, rng.choice(("mermaid-erd", "sql", "python")), sim, rng.random(), int((1 - sim) * 1000), ts))
-    store.db.conn.execute("BEGIN")
-    store.db.conn.executemany(
-        "INSERT INTO events(region_id, action, source, prompt, original, final, artifact_type, similarity, reward, edit_distance, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
-    store.db.conn.execute("COMMIT")
+        rows.append(events.NewEvent(action, rng.choice(("explicit", "implicit")), "p" * 200, "o" * 1000, "f" * 1000, rng.choice(("mermaid-erd", "sql", "python")), sim, rng.random(), int((1 - sim) * 1000), ts))
+    events.insert_many(store, rows)
     times = []
     for _ in range(5):
         t0 = time.perf_counter()
@@ -274,5 +270,8 @@ def run(*, quick: bool = False, write: bool = True) -> str:
         body += "\n\n(quick mode: fewer runs and events; not the reported figures)"
     if write and not quick:
         write_section("system-core", body, command="editloop bench system")
+    from .backends import run as run_backends
+
+    backends = run_backends(quick=quick, write=write)
     modules = run_module_benches(quick=quick, write=write)
-    return "\n\n".join([body, *modules])
+    return "\n\n".join([body, backends, *modules])

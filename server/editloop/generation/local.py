@@ -13,6 +13,9 @@ from ..errors import EditloopError
 
 
 class LocalWorker:
+    module = "editloop.generation.worker"  # the process started (llamacpp.LlamaCppWorker starts another)
+    label = "the local model worker"
+
     def __init__(self, *, threads: int = 0, timeout: float = 300.0) -> None:
         self.threads = threads
         self.timeout = timeout
@@ -24,7 +27,7 @@ class LocalWorker:
         if self.proc is None or self.proc.poll() is not None:
             env = {**os.environ, "EDITLOOP_THREADS": str(self.threads), "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "editloop.generation.worker"],
+                [sys.executable, "-m", self.module],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
             )
         return self.proc
@@ -62,8 +65,10 @@ class LocalWorker:
             except (BrokenPipeError, OSError):
                 line = ""
             if not line:
+                code = _exit_code(proc)
                 self.proc = None
-                raise EditloopError("the local model worker stopped (out of memory or killed?); it restarts on the next request")
+                raise EditloopError(f"{self.label} stopped (exit code {code}: out of memory or killed?); "
+                                    "it restarts on the next request")
             answer = json.loads(line)
             if answer.get("error"):
                 raise EditloopError(f"local generation failed: {answer['error']}")
@@ -74,3 +79,12 @@ class LocalWorker:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+def _exit_code(proc: subprocess.Popen[str]) -> int | None:
+    """The exit code of a worker whose output ended (a signal is negative: -9 killed, -11 crashed)."""
+    try:
+        return proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()

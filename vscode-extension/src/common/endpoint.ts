@@ -32,14 +32,15 @@ export function isLoopbackHost(hostname: string): boolean {
 
 /**
  * The backend the server will use, decided as the server's Generator.backend does
- * (server/editloop/generation/service.py): `auto` is the endpoint when a model name is set, else the local model.
+ * (server/editloop/generation/service.py): `auto` is the endpoint when a model name is set, else the local model
+ * (`local` and `llamacpp` are both the local model: transformers or llama.cpp).
  */
 export function generationTarget(
     settings: Pick<Settings, 'generation.backend' | 'generation.endpoint' | 'generation.model' | 'generation.inline' | 'generation.retrieval'>,
 ): GenerationTarget {
     const backend = settings['generation.backend'];
     const model = settings['generation.model'];
-    if (backend === 'local' || (backend === 'auto' && !model)) {
+    if (backend === 'local' || backend === 'llamacpp' || (backend === 'auto' && !model)) {
         return { kind: 'local-model' };
     }
     const endpoint = settings['generation.endpoint'];

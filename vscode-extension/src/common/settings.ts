@@ -59,7 +59,7 @@ export const SETTINGS = {
     dataDir: str(''),
     'generation.endpoint': str('http://localhost:11434/v1'),
     'generation.model': str(''),
-    'generation.backend': oneOf('auto', ['auto', 'openai', 'local']),
+    'generation.backend': oneOf('auto', ['auto', 'openai', 'local', 'llamacpp']),
     'generation.retrieval': int(0, 0, 20),
     'generation.inline': bool(false),
     'generation.retryInvalid': bool(true),

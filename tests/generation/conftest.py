@@ -1,0 +1,42 @@
+"""Fixtures for the generation tests: the tiny from-scratch Llama of tests/training (built once per
+session here too) and its GGUF form, which both local backends serve."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TRAINING_TESTS = Path(__file__).resolve().parents[1] / "training"
+sys.path.insert(0, str(TRAINING_TESTS))
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # the worker processes inherit it
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    import torch
+    import tinymodel
+
+    torch.set_num_threads(1)
+    return str(tinymodel.build_tiny_model(tmp_path_factory.mktemp("tiny") / "model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory, tiny_model) -> Path:
+    """The tiny model as a float32 GGUF: ``editloop.training.gguf_write`` when it is there, else the
+    test writer of tests/training/test_gguf_base.py (the same layout llama.cpp's converter writes)."""
+    pytest.importorskip("gguf")
+    out = tmp_path_factory.mktemp("gguf") / "tiny.gguf"
+    try:
+        from editloop.training.gguf_write import write_model_gguf
+    except ImportError:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from test_gguf_base import write_gguf
+
+        return write_gguf(AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model),
+                          out)
+    return Path(write_model_gguf(tiny_model, out, dtype="f32"))
