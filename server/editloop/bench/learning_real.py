@@ -37,7 +37,7 @@ class RealPlan:
     base: str  # an editloop.training.baseModel value
     user: str = "snake-purist"
     artifacts: tuple[str, ...] = ("mermaid-erd", "sql", "python-dataclass")
-    rounds: int = 2
+    rounds: int = 1
     events_per_round: int = 24  # split evenly over the artifacts
     heldout: int = 6  # held-out specs per artifact
     seed: int = 0
@@ -72,10 +72,13 @@ def measure(plan: RealPlan, work: Path) -> dict[str, Any]:
     run_models: list[dict[str, Evaluation] | None] = []
 
     def after_train(_r: int, finished: dict[str, Any]) -> None:
-        ok = finished.get("status") == "succeeded"
-        run_models.append(score(run_model_outputs(home, cfg, finished["runId"], work / "run-model"), cfg) if ok else None)
+        # a promoted run's model is what the loop measures next anyway; a run that was not, in a copy
+        ok, promoted = finished.get("status") == "succeeded", bool(finished.get("promoted"))
+        run_models.append(score(run_model_outputs(home, cfg, finished["runId"], work / "run-model"), cfg)
+                          if ok and not promoted else None)
 
     loop = asyncio.run(run_loop(home, cfg, log=log, base=base_out, after_train=after_train))
+    run_models = [loop.after[r] if run.get("promoted") else m for r, (run, m) in enumerate(zip(loop.runs, run_models))]
     return {"plan": plan, "before": loop.before, "after": loop.after, "run_models": run_models,
             "train_seconds": loop.train_seconds, "runs": loop.runs, "events": loop.events,
             "base_seconds": base_seconds, "seconds": time.perf_counter() - t_all, "code": code_version(),
