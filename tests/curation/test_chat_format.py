@@ -1,14 +1,20 @@
-"""The chat format is byte-identical to the one the embedded base model was pretrained on.
+"""The chat format is byte-identical to the one the embedded base model was pretrained on, and a
+model is served the conversation it was trained on.
 
-The expected strings were captured from the format's output when it lived in ``synth.prompts``
-(before it moved to ``curation.format``): any change here means the embedded base model, the
-promoted models and the curated rows no longer see the conversation they were trained on.
+The built-in types' expected strings were captured from the format's output when it lived in
+``synth.prompts`` (before it moved to ``curation.format``): any change here means the embedded base
+model, the promoted models and the curated rows no longer see the conversation they were trained
+on. The other types' prompts (the Mermaid kinds', the generic one) are pinned on purpose: changing
+one changes what both training rows and generation say.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -57,10 +63,11 @@ def test_the_pretraining_conversations_are_unchanged():
     ("sql", None, SQL),
     ("mermaid-erd", "mermaid", ERD),
     ("python-dataclass", "python", PY),
-    ("mermaid-flowchart", "mermaid",
-     "Write the requested mermaid-flowchart (mermaid). Reply with the mermaid-flowchart (mermaid) only."),
+    ("mermaid-flowchart", "mermaid", "Write a Mermaid flowchart for this request. Reply with the diagram only."),
+    ("mermaid-sequence", "markdown", "Write a Mermaid sequenceDiagram for this request. Reply with the diagram only."),
     ("typescript", "typescript", "Write the requested typescript. Reply with the typescript only."),
     ("go", None, "Write the requested go. Reply with the go only."),
+    ("toml", "plaintext", "Write the requested toml (plaintext). Reply with the toml (plaintext) only."),
 ])
 def test_curation_rows_use_the_same_system_prompts(artifact_type, language, system):
     assert messages(artifact_type, "A prompt.", language) == [
@@ -68,15 +75,19 @@ def test_curation_rows_use_the_same_system_prompts(artifact_type, language, syst
     assert assistant("x") == [{"role": "assistant", "content": "x"}]
 
 
-@pytest.mark.parametrize("artifact_type, system", [
-    ("sql", SQL), ("mermaid-erd", ERD), ("python-dataclass", PY),
-    ("mermaid", "Write a Mermaid diagram for this request. Reply with the diagram only."),
-    ("mermaid-class", "Write a Mermaid classDiagram for this request. Reply with the diagram only."),
-    ("rust", "Write rust code for this request. Reply with the code only."),
+@pytest.mark.parametrize("artifact_type, language, system", [
+    ("sql", "sql", SQL), ("mermaid-erd", None, ERD), ("python-dataclass", "python", PY),
+    ("mermaid", None, "Write a Mermaid diagram for this request. Reply with the diagram only."),
+    ("mermaid-class", "mermaid", "Write a Mermaid classDiagram for this request. Reply with the diagram only."),
+    ("rust", None, "Write the requested rust. Reply with the rust only."),
+    ("rust", "rust", "Write the requested rust. Reply with the rust only."),
+    ("python", "jupyter", "Write the requested python (jupyter). Reply with the python (jupyter) only."),
 ])
-def test_generation_uses_the_same_conversation(artifact_type, system):
-    assert messages_for(artifact_type, "Users have posts.") == [
+def test_generation_uses_the_same_conversation(artifact_type, language, system):
+    assert messages_for(artifact_type, "Users have posts.", language=language) == [
         {"role": "system", "content": system}, {"role": "user", "content": "Users have posts."}]
+    assert messages_for(artifact_type, "Users have posts.", language=language) == messages(
+        artifact_type, "Users have posts.", language)
 
 
 def test_past_corrections_sit_between_the_system_prompt_and_the_prompt():
@@ -101,3 +112,82 @@ def test_synth_reexports_the_core_format():
     import editloop.synth as synth
 
     assert synth.build_messages is build_messages and synth.SYSTEM_PROMPTS is SYSTEM_PROMPTS
+
+
+class Endpoint(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that records each request's messages and answers with a
+    fixed text per prompt (``ANSWERS``), streamed as OpenAI does."""
+
+    requests: list[list[dict[str, str]]] = []
+
+    def log_message(self, *a):  # quiet
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Endpoint.requests.append(body["messages"])
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        chunk = {"choices": [{"delta": {"content": ANSWERS[body["messages"][-1]["content"]]}, "index": 0}]}
+        self.wfile.write(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode())
+
+
+# (artifact type asked for, the document's languageId, prompt): built-in, Mermaid kinds, generic code types.
+SERVED = [
+    ("sql", "sql", "Customers place orders."),
+    ("mermaid-erd", "markdown", "Wards admit patients."),
+    ("mermaid-flowchart", "mermaid", "Login, then checkout."),
+    ("typescript", "typescript", "A user type."),
+    ("toml", "plaintext", "A build config."),
+]
+ANSWERS = {
+    "Customers place orders.": "CREATE TABLE customer (id INT PRIMARY KEY);",
+    "Wards admit patients.": "erDiagram\n    WARD ||--o{ PATIENT : admits",
+    "Login, then checkout.": "flowchart TD\n    A[Login] --> B[Checkout]",
+    "A user type.": "type User = { id: string };",
+    "A build config.": "[build]\ntarget = \"x\"",
+}
+
+
+def test_generation_serves_the_conversation_the_training_rows_are_built_with(tmp_path):
+    """A real server generates through an OpenAI-compatible endpoint into documents of several
+    languages; the user accepts; the SFT rows curation builds from those events hold exactly the
+    conversations the endpoint was sent."""
+    from editloop.curation.config import CurationConfig
+    from editloop.curation.events import load_events
+    from editloop.curation.rows import build_rows
+    from editloop.simulate.session import ServerSession
+    from editloop.store import Store
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = {"generation.backend": "openai", "generation.model": "m",
+                "generation.endpoint": f"http://127.0.0.1:{server.server_address[1]}/v1"}
+    Endpoint.requests = []
+
+    async def session():
+        async with ServerSession(tmp_path / "home", settings=settings) as s:
+            for i, (artifact_type, language, prompt) in enumerate(SERVED):
+                s.open(f"untitled:doc-{i}", "", language)
+                out = await s.command("editloop.generate", {"uri": f"untitled:doc-{i}", "prompt": prompt,
+                                                            "position": {"line": 0, "character": 0},
+                                                            "artifactType": artifact_type})
+                await s.command("editloop.accept", {"regionId": out["regionId"]})
+
+    try:
+        asyncio.run(session())
+    finally:
+        server.shutdown()
+    store = Store.open(tmp_path / "home")
+    try:
+        events = load_events(store)
+    finally:
+        store.close()
+    assert sorted((e.artifact_type, e.language) for e in events) == sorted((t, lang) for t, lang, _ in SERVED)
+    trained = {ev.prompt: build_rows([ev], CurationConfig(), 0.0, methods=("sft",))["sft"][0][0]["prompt"]
+               for ev in events}
+    served = {msgs[-1]["content"]: msgs for msgs in Endpoint.requests}
+    assert served == trained
+    assert trained["Login, then checkout."][0]["content"].startswith("Write a Mermaid flowchart")
+    assert trained["A build config."][0]["content"] == "Write the requested toml (plaintext). Reply with the toml (plaintext) only."

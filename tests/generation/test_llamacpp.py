@@ -372,7 +372,7 @@ def test_a_real_server_generates_through_llamacpp(tmp_path, tiny_gguf, llama_wor
             return out, s.texts["untitled:gen-1"]
 
     out, doc_text = asyncio.run(session())
-    expected = llama_worker.generate(messages_for("toy", prompt), base=str(tiny_gguf), adapter=None)
+    expected = llama_worker.generate(messages_for("toy", prompt, language="plaintext"), base=str(tiny_gguf), adapter=None)
     assert "table" in expected
     assert out["text"] == expected.strip("\n") + "\n" and doc_text == out["text"]
     assert (out["model"], out["modelVersion"]) == (tiny_gguf.name, "base")

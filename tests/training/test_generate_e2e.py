@@ -49,8 +49,8 @@ def test_generate_uses_the_promoted_model_and_tracks_it(home, tiny_model, toy_da
     assert region["status"] == "pending" and region["original"] == out["text"]
     from editloop.generation.prompting import messages_for
 
-    expected = _greedy(run["adapter_path"], tiny_model, messages_for("toy", prompt))
+    expected = _greedy(run["adapter_path"], tiny_model, messages_for("toy", prompt, language="plaintext"))
     assert out["text"] == expected.strip("\n") + "\n"
-    assert expected != _greedy(tiny_model, tiny_model, messages_for("toy", prompt))  # not what the base writes
+    assert expected != _greedy(tiny_model, tiny_model, messages_for("toy", prompt, language="plaintext"))  # not what the base writes
     row = sqlite3.connect(home / "feedback.db").execute("SELECT model_version, prompt FROM regions").fetchone()
     assert row == (run["id"], prompt)

@@ -1,26 +1,19 @@
-"""The chat messages for a generation: the artifact type's system prompt, optional past
-corrections as few-shot examples (PRELUDE's ICL-edit baseline), and the user's prompt."""
+"""The chat messages for a generation: the conversation training rows are built from
+(``curation.format.messages``: the artifact type's system prompt, the user's prompt), with optional
+past corrections as few-shot examples (PRELUDE's ICL-edit baseline) between the two."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..curation.format import SYSTEM_PROMPTS, build_messages
-
-GENERIC_PROMPTS = {
-    "mermaid": "Write a Mermaid diagram for this request. Reply with the diagram only.",
-    "mermaid-flowchart": "Write a Mermaid flowchart for this request. Reply with the diagram only.",
-    "mermaid-sequence": "Write a Mermaid sequenceDiagram for this request. Reply with the diagram only.",
-    "mermaid-class": "Write a Mermaid classDiagram for this request. Reply with the diagram only.",
-}
+from ..curation.format import messages
 
 
-def messages_for(artifact_type: str, prompt: str, examples: list[tuple[str, str]] = ()) -> list[dict[str, str]]:
-    if artifact_type in SYSTEM_PROMPTS:
-        msgs = build_messages(artifact_type, prompt)
-    else:
-        system = GENERIC_PROMPTS.get(artifact_type) or f"Write {artifact_type} code for this request. Reply with the code only."
-        msgs = [{"role": "system", "content": system}, {"role": "user", "content": prompt}]
+def messages_for(artifact_type: str, prompt: str, examples: list[tuple[str, str]] = (),
+                 language: str | None = None) -> list[dict[str, str]]:
+    """The conversation for ``prompt``; ``language``: the document's languageId, as the event
+    recording the generated text stores it (curation builds that event's training row with it)."""
+    msgs = messages(artifact_type, prompt, language)
     if not examples:
         return msgs
     shots: list[dict[str, str]] = []

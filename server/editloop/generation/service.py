@@ -155,8 +155,9 @@ class Generator:
         """Each prompt as :meth:`generate` writes it; the local backend generates them as one batch
         and retries the invalid ones (see the module docstring) unless the setting is off or
         ``retry_invalid`` is False (a fragment, such as an inline completion, is never valid alone)."""
-        conversations = [
-            messages_for(artifact_type, p, past_corrections(self.store, artifact_type, p, self.settings.generation_retrieval))
+        conversations = [  # the prompt training rows are built with (the event will record this language)
+            messages_for(artifact_type, p, past_corrections(self.store, artifact_type, p, self.settings.generation_retrieval),
+                         language=language)
             for p in prompts
         ]
         if self.backend() == "openai":

@@ -89,7 +89,8 @@ async def inline_completion(ls: "EditloopServer", params: types.InlineCompletion
         return None
     artifact_type = artifacts.infer(doc.head(), doc.language_id, uri)
     gen = await asyncio.get_running_loop().run_in_executor(
-        ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS, retry_invalid=False))
+        ls.thread_pool, lambda: ls.generator().generate(prompt, artifact_type, max_new_tokens=MAX_NEW_TOKENS,
+                                                            language=doc.language_id, retry_invalid=False))
     if not gen.text.strip():
         return None
     sid = ls.inline.add(Shown(uri, params.position.line, params.position.character, gen.text, prompt, gen.model,

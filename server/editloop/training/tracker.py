@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..errors import EditloopError
@@ -159,6 +160,103 @@ def selection_score(similarity: float, validity: float | None, validity_floor: f
     return score
 
 
+class _Tracking:
+    """What the run's ``TrainerCallback`` does: record the curve, relay progress, stop on request.
+
+    A plain class so that the tracker module imports no transformers; :func:`make_tracker` puts it
+    in front of ``TrainerCallback`` (whose other hooks stay no-ops)."""
+
+    def __init__(self, evaluator: GenerationEvaluator, curve: Curve, *, stage: str, progress: Progress,
+                 should_stop: Callable[[], bool], step_offset: int, on_eval: Callable[[dict], bool] | None,
+                 percent_range: tuple[float, float], validity_floor: float | None, base_by_type: dict | None) -> None:
+        self.evaluator, self.curve, self.stage, self.progress = evaluator, curve, stage, progress
+        self.should_stop, self.step_offset, self.on_eval = should_stop, step_offset, on_eval
+        self.percent_range, self.validity_floor, self.base_by_type = percent_range, validity_floor, base_by_type
+        self.last_train_loss: float | None = None
+        self.best: dict[str, Any] | None = None
+        self.best_score = float("-inf")
+
+    def _percent(self, state) -> float:
+        lo, hi = self.percent_range
+        frac = state.global_step / state.max_steps if state.max_steps else 0.0
+        return round(lo + (hi - lo) * frac, 1)
+
+    def _where(self, state) -> dict[str, Any]:
+        return {"stage": self.stage, "step": state.global_step + self.step_offset,
+                "maxSteps": state.max_steps + self.step_offset, "percentage": self._percent(state)}
+
+    def on_log(self, args, state, control, logs=None, **kw):
+        if logs and "loss" in logs:
+            self.last_train_loss = float(logs["loss"])
+
+    def on_step_end(self, args, state, control, **kw):
+        self.progress({"type": "progress", "phase": "training", **self._where(state), "loss": self.last_train_loss})
+        if self.should_stop():
+            control.should_training_stop = True
+
+    def on_train_end(self, args, state, control, **kw):
+        # The stage's last word before the next phase: its final step, at the end of its span
+        # (early stopping ends a stage before max_steps).
+        if not self.should_stop():
+            self.progress({"type": "progress", "phase": "training", **self._where(state),
+                           "percentage": self.percent_range[1], "loss": self.last_train_loss,
+                           "stoppedEarly": state.global_step < state.max_steps})
+
+    def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
+        gen = self._generate(state, model)
+        score = self._add_metrics(metrics, gen)
+        point = self._add_point(state, metrics, gen)
+        if self.best is None or score > self.best_score:
+            self.best, self.best_score = point, score
+        self.progress({"type": "eval", "phase": "validating", "percentage": self._percent(state),
+                       "maxSteps": state.max_steps + self.step_offset, **point})
+        if self.on_eval is not None and self.on_eval(point):
+            control.should_training_stop = True
+        if self.should_stop():
+            control.should_training_stop = True
+
+    def _generate(self, state, model) -> dict[str, Any]:
+        """The evaluator's generation metrics of ``model``, relaying how many outputs are done."""
+        here = self._where(state)
+        total = len(self.evaluator.targets)
+        self.progress({"type": "status", "phase": "validating", **here, "done": 0, "total": total})
+
+        def outputs(done: int, total: int) -> None:
+            self.progress({"type": "status", "phase": "validating", **here, "done": done, "total": total})
+
+        return self.evaluator.evaluate(model, on_progress=outputs)
+
+    def _add_metrics(self, metrics: dict, gen: dict[str, Any]) -> float:
+        """Add similarity, validity and the selection score to the trainer's own metrics dict
+        (EarlyStoppingCallback and best-checkpoint selection read them); returns the score."""
+        metrics["eval_similarity"] = gen["similarity"]
+        if gen["validity"] is not None:
+            metrics["eval_validity"] = gen["validity"]
+        score = selection_score(gen["similarity"], gen["validity"], self.validity_floor, gen.get("byType"),
+                                self.base_by_type)
+        metrics["eval_score"] = score
+        return score
+
+    def _add_point(self, state, metrics: dict, gen: dict[str, Any]) -> dict[str, Any]:
+        """The curve's point for this evaluation."""
+        point = self.curve.add(
+            step=state.global_step + self.step_offset, stage=self.stage, epoch=round(state.epoch or 0.0, 3),
+            trainLoss=self.last_train_loss, valLoss=metrics.get("eval_loss"),
+            valSimilarity=gen["similarity"], valValidity=gen["validity"],
+        )
+        if "byType" in gen:
+            point["byType"] = gen["byType"]
+        if "replaced" in gen:
+            point["replaced"] = gen["replaced"]
+        return point
+
+
+@lru_cache(maxsize=1)
+def _tracker_class() -> type:
+    """``RunTracker``: :class:`_Tracking` on transformers' ``TrainerCallback`` (imported when a run trains)."""
+    return type("RunTracker", (_Tracking, _trainer_callback_base()), {})
+
+
 def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, progress: Progress,
                  should_stop: Callable[[], bool], step_offset: int = 0, on_eval: Callable[[dict], bool] | None = None,
                  percent_range: tuple[float, float] = (0.0, 100.0), validity_floor: float | None = None,
@@ -169,72 +267,9 @@ def make_tracker(evaluator: GenerationEvaluator, curve: Curve, *, stage: str, pr
     polled after every step. ``eval_score`` (:func:`selection_score`) is added to the trainer's
     metrics for best-checkpoint selection and early stopping.
     """
-    base = _trainer_callback_base()
-
-    class RunTracker(base):
-        def __init__(self) -> None:
-            self.last_train_loss: float | None = None
-            self.best: dict[str, Any] | None = None
-            self.best_score = float("-inf")
-
-        def _percent(self, state) -> float:
-            lo, hi = percent_range
-            frac = state.global_step / state.max_steps if state.max_steps else 0.0
-            return round(lo + (hi - lo) * frac, 1)
-
-        def on_log(self, args, state, control, logs=None, **kw):
-            if logs and "loss" in logs:
-                self.last_train_loss = float(logs["loss"])
-
-        def _where(self, state) -> dict[str, Any]:
-            return {"stage": stage, "step": state.global_step + step_offset,
-                    "maxSteps": state.max_steps + step_offset, "percentage": self._percent(state)}
-
-        def on_step_end(self, args, state, control, **kw):
-            progress({"type": "progress", "phase": "training", **self._where(state), "loss": self.last_train_loss})
-            if should_stop():
-                control.should_training_stop = True
-
-        def on_train_end(self, args, state, control, **kw):
-            # The stage's last word before the next phase: its final step, at the end of its span
-            # (early stopping ends a stage before max_steps).
-            if not should_stop():
-                progress({"type": "progress", "phase": "training", **self._where(state), "percentage": percent_range[1],
-                          "loss": self.last_train_loss, "stoppedEarly": state.global_step < state.max_steps})
-
-        def on_evaluate(self, args, state, control, metrics=None, model=None, **kw):
-            here = self._where(state)
-            progress({"type": "status", "phase": "validating", **here, "done": 0, "total": len(evaluator.targets)})
-
-            def outputs(done: int, total: int) -> None:
-                progress({"type": "status", "phase": "validating", **here, "done": done, "total": total})
-
-            gen = evaluator.evaluate(model, on_progress=outputs)
-            # Added to the trainer's own metrics dict: EarlyStoppingCallback and best-checkpoint selection read it.
-            metrics["eval_similarity"] = gen["similarity"]
-            if gen["validity"] is not None:
-                metrics["eval_validity"] = gen["validity"]
-            score = selection_score(gen["similarity"], gen["validity"], validity_floor, gen.get("byType"), base_by_type)
-            metrics["eval_score"] = score
-            point = curve.add(
-                step=state.global_step + step_offset, stage=stage, epoch=round(state.epoch or 0.0, 3),
-                trainLoss=self.last_train_loss, valLoss=metrics.get("eval_loss"),
-                valSimilarity=gen["similarity"], valValidity=gen["validity"],
-            )
-            if "byType" in gen:
-                point["byType"] = gen["byType"]
-            if "replaced" in gen:
-                point["replaced"] = gen["replaced"]
-            if self.best is None or score > self.best_score:
-                self.best, self.best_score = point, score
-            progress({"type": "eval", "phase": "validating", "percentage": self._percent(state),
-                      "maxSteps": state.max_steps + step_offset, **point})
-            if on_eval is not None and on_eval(point):
-                control.should_training_stop = True
-            if should_stop():
-                control.should_training_stop = True
-
-    return RunTracker()
+    return _tracker_class()(evaluator, curve, stage=stage, progress=progress, should_stop=should_stop,
+                            step_offset=step_offset, on_eval=on_eval, percent_range=percent_range,
+                            validity_floor=validity_floor, base_by_type=base_by_type)
 
 
 # -- promotion -----------------------------------------------------------------------------------
