@@ -55,3 +55,24 @@ def test_batch_rows_are_ordered_easy_to_hard(store, maker):
     assert cur.n_stages == 3 and len(cur.rows()) < len(batch.train["sft"])
     off = build_batch(store, config=CurationConfig(augmentation=False, curriculum=False)).curriculum("sft")
     assert off.n_stages == 1 and len(off.rows()) == len(off.stages[0])
+
+
+def test_train_now_receives_the_batchs_order_weights_and_curriculum_switch(store, maker):
+    """What training gets from a batch (training.data.from_batch): the rows in curriculum order, each
+    with the weight curation computed, and whether the order is a curriculum the trainer must keep."""
+    from editloop.training.data import from_batch
+
+    maker.spec_events(60, seed=5)
+    for i in range(6):  # outcomes nobody clicked weigh less (implicit_weight)
+        maker.event(prompt=f"an implicit spec {i}", original=SHORT, final=SHORT, source="implicit")
+    for curriculum in (True, False):
+        batch = build_batch(store, config=CurationConfig(augmentation=False, curriculum=curriculum), record=False)
+        data = from_batch(batch)
+        assert data.curriculum is curriculum
+        for method in ("sft", "dpo", "kto"):
+            split = data.split(method)
+            assert split.train == batch.train[method]
+            assert split.weights == batch.weights(method) and len(split.weights) == len(split.train)
+        if curriculum:
+            d = [m["difficulty"] for m in batch.train_meta["sft"]]
+            assert d == sorted(d) and len(set(data.sft.weights)) > 1

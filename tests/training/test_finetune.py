@@ -221,3 +221,33 @@ def test_default_epochs_give_small_batches_enough_steps():
     assert sft_epochs(None, 10) * 10 >= MIN_AUTO_STEPS  # 80 events: 8 epochs instead of 4
     assert sft_epochs(None, 1) == 10.0  # capped
     assert sft_epochs(2, 1) == 2.0  # an explicit setting wins
+
+
+def test_reward_weights_steer_what_sft_learns_and_a_curriculum_run_succeeds(tiny_model, tmp_path):
+    """Each prompt has the user's text (weight 1) and the base's (weight 0.05, a reject's): with reward
+    weighting the model learns the user's style more than with every row drawn once."""
+    train_words, val_words = tinymodel.split_words()
+    rows = tinymodel.sft_rows(train_words) + tinymodel.sft_rows(train_words, style=tinymodel.base_style)
+    weights = [1.0] * len(train_words) + [0.05] * len(train_words)
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["completion"][0]["content"])  # any fixed order
+
+    def run(name: str, **settings):
+        data = TrainingData(sft=Split([rows[i] for i in order], tinymodel.sft_rows(val_words),
+                                      weights=[weights[i] for i in order]),
+                            artifact_type="toy", actions={"edit": 30}, curriculum=True)
+        cfg = TrainConfig(method="sft", base_model=tiny_model, epochs=3, max_new_tokens=32, interpolation=[],
+                          **settings)
+        result = train(data, cfg, tmp_path / name)
+        model, tok = _trained(result, tiny_model), _base(tiny_model)[1]
+        # how much likelier the user's text is than the base's, on the held-out prompts (nats per token)
+        return result, (_completion_loss(model, tok, tinymodel.sft_rows(val_words, style=tinymodel.base_style))
+                        - _completion_loss(model, tok, data.sft.val))
+
+    weighted, weighted_margin = run("weighted")
+    uniform, uniform_margin = run("uniform", reward_weighting=False)
+    notes = " ".join(weighted.metrics["stages"][0]["notes"])
+    assert "reward weights" in notes and "curriculum order" in notes
+    assert "reward weights" not in " ".join(uniform.metrics["stages"][0]["notes"])
+    assert (weighted.artifact / "config.json").exists()
+    # without the weights the base's own style, also seen in pretraining, stays the likelier one
+    assert weighted_margin > 0 and weighted_margin > uniform_margin + 0.3, (weighted_margin, uniform_margin)

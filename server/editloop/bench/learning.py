@@ -66,8 +66,12 @@ QUICK = Plan(users=("snake-purist",), rounds=2, events_per_round=8, heldout=2, s
 # (key, row label, editloop.train request, what the trainer does with the component)
 ABLATIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("curriculum", "without curriculum", {"settings": {"curation": {"curriculum": False}}},
-     "rows are sorted easy -> hard, but the trainer shuffles them (finetune._datasets, and the Trainer's "
-     "length-grouped random sampler): no effect by construction; the difference measures the noise of another data order"),
+     "rows sorted easy -> hard reach the optimizer in that order every epoch (training/sampling.py; no length "
+     "grouping); off: shuffled, batches grouped by length"),
+    ("reward_weighting", "without reward weighting", {"settings": {"reward_weighting": False}},
+     "SFT/DPO draw each epoch's rows in proportion to curation's sample weights (reward x age decay; "
+     "training/sampling.py); off: every row once an epoch. The simulated events weigh 1 (user-written text) or "
+     "about 0.99 (accepts; one session, no implicit outcomes), which draws every row once: no effect expected here"),
     ("active", "without active learning", {"settings": {"curation": {"active": False}}},
      "chooses which events enter the batch (off: the newest)"),
     ("augmentation", "without augmentation", {"settings": {"curation": {"augmentation": False}}},

@@ -233,7 +233,7 @@ def _ablation_table(res: dict[str, Any]) -> str:
             + (" (where curation built exactly full Editloop's rows with the switch, checked before training, the row is "
                "full Editloop's and that Train now was not repeated)" if any(_same(a) for a in res["ablations"]) else "")
             + ". One "
-            "seed: differences of the size of the curriculum row (which only changes the order) are noise.\n\n"
+            "seed: differences of a few percent are within one seed's noise.\n\n"
             + table(["configuration", "held-out cost", "vs full", "validity", "hardest-quarter cost", "vs full",
                      "Train now (s)", "vs full", "method kept", "what the component does in training"], rows))
 
@@ -323,13 +323,13 @@ def _limits(res: dict[str, Any]) -> str:
     cur_ab = next((a for a in res.get("ablations", []) if a.key == "curriculum" and a.evaluation), None)
     if cur_ab is not None and _mean(res["full_final"]):
         noise = (f" Here the curriculum row moved the cost by {_pct(_mean(cur_ab.evaluation) / _mean(res['full_final']) - 1)}: "
-                 "ablation differences of that size say nothing about a component.")
+                 "the rows trained on were the same, only their order changed.")
     behind = [f"{u.user} {_pct(_mean(u.tuned) / _mean(res['base_eval'][u.user]) - 1)} vs "
               f"{_pct(_mean(u.loop.after[-1]) / _mean(res['base_eval'][u.user]) - 1)}"
               for u in res["users"] if u.loop.after and _mean(u.tuned) < _mean(u.loop.after[-1])]
     items = [
         f"One seed and {plan.heldout} held-out specs per task: differences of the size of the curriculum row (which "
-        "cannot change what is trained) are noise." + noise,
+        "only changes the order rows are trained in) may be noise." + noise,
         *([f"Plain SFT with Editloop's hyper-parameters on all of a user's events, without curation, a validation split "
            f"or the promotion gate, ended below the model Editloop had in use ({'; '.join(behind)}, held-out cost vs no "
            "learning): plain SFT trains on every event and keeps its last epoch; Editloop holds out validation events "
@@ -348,9 +348,9 @@ def _limits(res: dict[str, Any]) -> str:
         f"{gated} of {len(runs)} runs were refused because validity fell, {promoted} of {len(runs)} were promoted. "
         "The validation sets are small (the val column of the runs table), so a promoted model's held-out validity can "
         "still be lower than its validation validity.",
-        "Curation's sample weights (`weights`) are computed but the trainer does not use them (`trl_rows` keeps "
-        "TRL's columns only), so they have no ablation row; KTO does get curation's class weights "
-        "(KTOConfig's desirable/undesirable_weight); the curriculum's order is shuffled away (see its row).",
+        "Curation's sample weights (`weights`) reach SFT and DPO through the trainer's sampler (rows drawn in "
+        "proportion to them: the reward weighting row); KTO gets curation's class weights instead "
+        "(KTOConfig's desirable/undesirable_weight); the curriculum's order reaches the optimizer (see its row).",
         f"The base is a {info.get('params', 0):,}-parameter model pretrained from scratch; even against its own style its "
         f"held-out outputs are off by {own_style or '?'} of the text (its build's measurement): {content}.",
         "Seconds are wall time (the load averages above include the benchmark's own training threads; anything else "

@@ -170,6 +170,12 @@ class TrainConfig:
                           "edit cost. False: the model's own outputs, with validity ranked first."},
     )
     seed: int = field(default=0, metadata={"help": "Seed for data order, initialisation and search."})
+    reward_weighting: bool = field(
+        default=True,
+        metadata={"help": "SFT and DPO draw each epoch's rows in proportion to curation's sample weights (the reward, "
+                          "decayed by age: training/sampling.py), the epoch length unchanged; off: every row once an "
+                          "epoch. KTO keeps its sequential batches and curation's class weights."},
+    )
     use_best_params: bool = field(
         default=True, metadata={"help": "Start from the best hyper-parameters an earlier search stored for this artifact type."}
     )

@@ -3,11 +3,14 @@
 ``TrainingData`` holds, per method, the train and validation rows:
 SFT ``{"prompt": [messages], "completion": [assistant message]}``, DPO ``{"prompt", "chosen",
 "rejected"}``, KTO ``{"prompt", "completion", "label"}``. :func:`from_store` asks curation for a
-batch; tests and the benchmark build a ``TrainingData`` from rows directly.
+batch; tests and the benchmark build a ``TrainingData`` from rows directly. Curation's sample
+weight of each train row (``Split.weights``) and whether the rows come easy -> hard
+(``TrainingData.curriculum``) travel beside the rows, never as columns: :mod:`.sampling` applies them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -36,6 +39,9 @@ class Target:
 class Split:
     train: list[dict[str, Any]] = field(default_factory=list)
     val: list[dict[str, Any]] = field(default_factory=list)
+    # curation's sample weight of each train row (its reward, decayed by age), parallel to ``train``;
+    # empty: every row weighs the same
+    weights: list[float] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.train)
@@ -53,6 +59,8 @@ class TrainingData:
     actions: dict[str, int] = field(default_factory=dict)
     # TRL KTOConfig's desirable_weight / undesirable_weight for the KTO rows' class balance (curation's)
     kto_weights: dict[str, float] = field(default_factory=dict)
+    # the train rows are ordered easy -> hard (curation's curriculum): the trainer keeps that order
+    curriculum: bool = False
 
     def split(self, method: str) -> Split:
         return getattr(self, method)
@@ -104,6 +112,20 @@ class TrainingData:
             labels = {bool(r["label"]) for r in split.train}
             if len(labels) < 2:
                 raise EditloopError("KTO needs both accepted and rejected outputs")
+        _check_weights(split, method)
+
+
+def _check_weights(split: Split, method: str) -> None:
+    """Sample weights, when given, are one finite non-negative number per train row, not all zero."""
+    w = split.weights
+    if not w:
+        return
+    if len(w) != len(split.train):
+        raise EditloopError(f"{method.upper()} has {len(w)} sample weights for {len(split.train)} training rows")
+    if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0 for x in w):
+        raise EditloopError(f"{method.upper()} sample weights must be finite numbers of 0 or more")
+    if not any(w):
+        raise EditloopError(f"{method.upper()} sample weights are all zero")
 
 
 def user_written(rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -156,17 +178,23 @@ def preflight(store, *, artifact_type: str | None, method: str, curation=None) -
 
 
 def from_batch(batch: Any, *, store=None) -> TrainingData:
-    """Adapt a curation ``Batch`` (train/val rows per method, metadata with event ids).
+    """Adapt a curation ``Batch`` (train/val rows per method, metadata with event ids and
+    weights): each train row's weight as curation computed it, and whether the rows are in
+    curriculum order (the batch's ``curriculum`` setting).
 
     With ``store``, the events behind the rows give the action counts (for ``auto``) and each
     validation row's artifact type and language (for the validity metric).
     """
     data = TrainingData(artifact_type=batch.artifact_type, batch_id=batch.id,
-                        kto_weights=dict(batch.kto_weights))
+                        kto_weights=dict(batch.kto_weights),
+                        curriculum=bool(getattr(getattr(batch, "config", None), "curriculum", False)))
     for method in COLUMNS:
         split = data.split(method)
         split.train = list(batch.train.get(method, []))
         split.val = [dict(r) for r in batch.val.get(method, [])]
+        metas = batch.train_meta.get(method, [])
+        if len(metas) == len(split.train):  # curation's weights as they are (recorded in batch_rows)
+            split.weights = [float(m["weight"]) for m in metas]
     if store is None:
         return data
     ids = {m["event_id"] for metas in batch.train_meta.values() for m in metas if m.get("event_id") is not None}

@@ -214,11 +214,15 @@ def target_token_ids(tokenizer, data: TrainingData) -> list[int]:
     return sorted(ids)
 
 
-def _datasets(method: str, data: TrainingData, seed: int):
+def _datasets(method: str, data: TrainingData, seed: int, *, keep_order: bool):
+    """The train and validation datasets in TRL's columns; the train rows shuffled once unless
+    ``keep_order`` (a curriculum, or a :class:`~.sampling.RowOrder` that orders them each epoch)."""
     from datasets import Dataset
 
     split = data.split(method)
-    train = Dataset.from_list(trl_rows(split.train, method)).shuffle(seed=seed)
+    train = Dataset.from_list(trl_rows(split.train, method))
+    if not keep_order:
+        train = train.shuffle(seed=seed)
     val = Dataset.from_list(trl_rows(split.val, method))
     return train, val
 
@@ -228,52 +232,83 @@ def _run_stage(method: str, *, config: TrainConfig, res: Resolved, base_path: st
                progress: Progress, should_stop: Callable[[], bool], on_eval, step_offset: int,
                percent_range: tuple[float, float], token_ids: list[int] | None,
                floor: float | None = None, base_by_type: dict | None = None) -> StageResult:
-    from transformers import AutoModelForCausalLM, EarlyStoppingCallback, Trainer, set_seed
+    from transformers import EarlyStoppingCallback, set_seed
 
     set_seed(config.seed)
     notes: list[str] = []
-    train_ds, val_ds = _datasets(method, data, config.seed)
-    args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds), data.kto_weights)
     tracker = make_tracker(evaluator, curve, stage=method, progress=progress, should_stop=should_stop,
                            step_offset=step_offset, on_eval=on_eval, percent_range=percent_range,
                            validity_floor=floor, base_by_type=base_by_type)
     callbacks = [tracker, EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
-    config_cls, trainer_cls = _trl_classes(method)
+    trainer = stage_trainer(method, config=config, res=res, base_path=base_path, start=start, tokenizer=tokenizer,
+                            data=data, out_dir=out_dir, callbacks=callbacks, token_ids=token_ids, notes=notes)
+    return _finish(trainer, method, out_dir, tracker, should_stop, notes)
+
+
+def stage_trainer(method: str, *, config: TrainConfig, res: Resolved, base_path: str, start: Path | None,
+                  tokenizer, data: TrainingData, out_dir: Path, callbacks: list | None = None,
+                  token_ids: list[int] | None = None, notes: list[str] | None = None):
+    """The trainer of one stage, ready to train: TRL's (or transformers' ``Trainer`` on TRL-prepared
+    data, see the module docstring), its train sampler following curation's weights and curriculum
+    order (:mod:`.sampling`). ``notes`` collects what the run's metrics should say about it."""
+    from transformers import Trainer
+
+    from .sampling import ordered_trainer, row_order
+
+    notes = notes if notes is not None else []
+    order = row_order(method, data.split(method), curriculum=data.curriculum, reward_weighting=config.reward_weighting,
+                      seed=config.seed)
+    train_ds, val_ds = _datasets(method, data, config.seed, keep_order=data.curriculum or order is not None)
+    args = _trainer_args(method, config, res, out_dir / "checkpoints" / method, len(train_ds), data.kto_weights)
+    model, peft_config, extra, plain = _stage_model(method, config, res, base_path, start, token_ids, notes)
+    trainer_cls = ordered_trainer(_trl_classes(method)[1])
+    if plain:  # TRL prepares the data and collator; transformers' Trainer trains
+        from peft import get_peft_model
+
+        prep = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                           processing_class=tokenizer)
+        args.remove_unused_columns = False
+        trainer = ordered_trainer(Trainer)(model=get_peft_model(model, peft_config), args=args,
+                                           train_dataset=prep.train_dataset, eval_dataset=prep.eval_dataset,
+                                           data_collator=prep.data_collator, processing_class=tokenizer,
+                                           callbacks=callbacks)
+        notes.append("SFT with trainable tokens on tied embeddings: transformers Trainer on TRL-prepared data")
+    else:
+        trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                              processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
+    if order is not None:
+        order.source, order.notes = train_ds, notes
+        trainer.row_order = order
+        notes.append(order.describe())
+    return trainer
+
+
+def _stage_model(method: str, config: TrainConfig, res: Resolved, base_path: str, start: Path | None,
+                 token_ids: list[int] | None, notes: list[str]):
+    """The model a stage trains: ``(model, peft_config, extra trainer kwargs, plain)``; ``plain``:
+    LoRA with trainable tokens on tied embeddings, which transformers' ``Trainer`` must train."""
+    from transformers import AutoModelForCausalLM
+
     extra: dict[str, Any] = {}
-    peft_config = None
     if res.adaptation == "full":
         model = AutoModelForCausalLM.from_pretrained(str(start or base_path))
         if start is not None and method in ("dpo", "kto"):
             # The reference is the model this stage starts from, not the base TRL would reload.
             extra["ref_model"] = AutoModelForCausalLM.from_pretrained(str(start))
-    elif start is not None:
+        return model, None, extra, False
+    if start is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_path), str(start),
                                           is_trainable=True)
-    else:
-        model = AutoModelForCausalLM.from_pretrained(base_path)
-        tied = bool(getattr(model.config, "tie_word_embeddings", False))
-        ids = token_ids if res.trainable_tokens else None
-        if ids and tied and method != "sft":
-            notes.append(f"{method.upper()}: trainable tokens skipped (TRL's fused LM head fails on tied embeddings)")
-            ids = None
-        peft_config = _lora_config(config, ids)
-        if ids and tied:
-            # TRL prepares the data and collator; transformers' Trainer trains (see module docstring).
-            from peft import get_peft_model
-
-            prep = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                               processing_class=tokenizer)
-            args.remove_unused_columns = False
-            trainer = Trainer(model=get_peft_model(model, peft_config), args=args,
-                              train_dataset=prep.train_dataset, eval_dataset=prep.eval_dataset,
-                              data_collator=prep.data_collator, processing_class=tokenizer, callbacks=callbacks)
-            notes.append("SFT with trainable tokens on tied embeddings: transformers Trainer on TRL-prepared data")
-            return _finish(trainer, method, out_dir, tracker, should_stop, notes)
-    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks, **extra)
-    return _finish(trainer, method, out_dir, tracker, should_stop, notes)
+        return model, None, extra, False
+    model = AutoModelForCausalLM.from_pretrained(base_path)
+    tied = bool(getattr(model.config, "tie_word_embeddings", False))
+    ids = token_ids if res.trainable_tokens else None
+    if ids and tied and method != "sft":
+        notes.append(f"{method.upper()}: trainable tokens skipped (TRL's fused LM head fails on tied embeddings)")
+        ids = None
+    return model, _lora_config(config, ids), extra, bool(ids and tied)
 
 
 def _finish(trainer, method: str, out_dir: Path, tracker, should_stop, notes: list[str]) -> StageResult:
