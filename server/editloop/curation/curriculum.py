@@ -9,11 +9,15 @@ where ``editloop.signals.reward.difficulty`` (0.5 .. 2.0, the product's one defi
 output's length (log scale), the edit size (1 - similarity; a reject counts as a full rewrite) and
 the artifact type's accept rate in the pool.
 
-:class:`Curriculum` cuts the ordered rows into ``stages`` equal parts. The trainer asks
-:meth:`Curriculum.rows` for what to train on now (all stages opened so far, easiest first) and
-tells :meth:`Curriculum.report` each validation metric. A stage opens when the metric stops
-improving by more than ``min_delta`` (relative) for ``patience`` reports, never on a fixed
-schedule; after the last stage plateaus, :attr:`Curriculum.done` is True.
+A batch's train rows are sorted by it (easiest first), and Train now keeps that order: every
+epoch its sampler yields the rows easiest first (``editloop.training.sampling``).
+
+:class:`Curriculum` cuts the ordered rows into ``stages`` equal parts, for a trainer that opens
+them one by one: it asks :meth:`Curriculum.rows` for what to train on now (all stages opened so
+far, easiest first) and tells :meth:`Curriculum.report` each validation metric. A stage opens when
+the metric stops improving by more than ``min_delta`` (relative) for ``patience`` reports, never
+on a fixed schedule; after the last stage plateaus, :attr:`Curriculum.done` is True. Train now
+does not use the stages.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ A row's weight is ``decay(age) * confidence * source``, floored at ``min_weight`
   accept of a heavily reviewed region less); labelled bad it counts ``1 - reward``;
 - ``source``: ``implicit_weight`` for outcomes nobody clicked, 1 for explicit ones.
 
-The decay is ``editloop.signals.reward.decay`` (one definition across the product).
+The decay is ``editloop.signals.reward.decay`` (one definition across the product). Train now's
+SFT and DPO stages draw each epoch's rows in proportion to these weights
+(``editloop.training.sampling``); KTO uses :func:`kto_class_weights` instead.
 """
 
 from __future__ import annotations
