@@ -156,7 +156,7 @@ def trained(tmp_path_factory) -> Trained:
         store.close()
     specs = train_specs + heldout_specs
     base = _served_texts(home, train_specs) + _base_texts(tmp_path_factory.mktemp("empty-home"), heldout_specs)
-    return Trained(home, {**run, "metrics": finished["metrics"]}, [s.prompt() for s in specs],
+    return Trained(home, {**run.to_row(), "metrics": finished["metrics"]}, [s.prompt() for s in specs],
                    [user.final_text(s, ARTIFACT).strip() for s in specs], base, len(train_specs))
 
 

@@ -206,7 +206,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
 
     store = _store(args)
     run = promote(store, None if args.run == "base" else args.run, artifact_type=args.artifact_type)
-    print(f"promoted {run['id']}" if run else "the base model is in use again")
+    print(f"promoted {run.id}" if run else "the base model is in use again")
     return 0
 
 

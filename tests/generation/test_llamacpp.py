@@ -16,6 +16,9 @@ from editloop.generation.local import LocalWorker
 from editloop.settings import parse_settings
 from editloop.signals.validate import validate
 from editloop.store import Store
+from editloop.store.runs import Run
+
+from .helpers import promoted_record
 
 VALID = "CREATE TABLE customer (id INT PRIMARY KEY);"
 BROKEN = "CREATE TABLE customer (id INT PRIMARY KEY"
@@ -36,7 +39,7 @@ def gguf_file(tmp_path) -> Path:
     return path
 
 
-def _generator(store, monkeypatch, *, base: str, run: dict | None = None, **settings) -> service.Generator:
+def _generator(store, monkeypatch, *, base: str, run: Run | None = None, **settings) -> service.Generator:
     monkeypatch.setattr(service, "promoted_run", lambda store, artifact_type: run)
     return service.Generator(store, parse_settings({"training": {"baseModel": base}, **settings}))
 
@@ -105,11 +108,11 @@ def test_the_llamacpp_setting_says_what_it_needs(store, monkeypatch, tmp_path, g
 def test_the_promoted_runs_base_and_adapter_go_to_llamacpp(store, monkeypatch, tmp_path, gguf_file):
     pytest.importorskip("gguf")
     monkeypatch.setattr(llamacpp, "available", lambda: True)
-    run = {"id": "run-7", "adapter_path": str(tmp_path / "runs/run-7/adapter"), "base_model": str(gguf_file)}
+    run = promoted_record("run-7", str(tmp_path / "runs/run-7/adapter"), str(gguf_file))
     gen = _generator(store, monkeypatch, base="other-org/other-model", run=run)  # the run's base wins
     plan, _ = gen.plan("sql")
     assert (plan.backend, plan.base, plan.adapter, plan.version) == (
-        "llamacpp", str(gguf_file.resolve()), run["adapter_path"], "run-7")
+        "llamacpp", str(gguf_file.resolve()), run.adapter_path, "run-7")
 
 
 class Scripted:
@@ -134,7 +137,7 @@ def test_with_llamacpp_an_invalid_output_goes_straight_to_the_base(store, monkey
     assert validate(BROKEN, "sql").valid is False
     monkeypatch.setattr(llamacpp, "available", lambda: True)
     adapter = "/runs/run-1/adapter"
-    run = {"id": "run-1", "adapter_path": adapter, "base_model": str(gguf_file)}
+    run = promoted_record("run-1", adapter, str(gguf_file))
     gen = _generator(store, monkeypatch, base=str(gguf_file), run=run)
     gen._llama = Scripted({(adapter, 1): {"a": VALID, "b": BROKEN}, (None, 1): {"b": VALID + " -- base"}}, beams=False)
     out = gen.generate_many(["a", "b"], "sql")

@@ -10,6 +10,8 @@ from editloop.settings import parse_settings
 from editloop.signals.validate import validate
 from editloop.store import Store
 
+from .helpers import promoted_record
+
 VALID = "CREATE TABLE customer (id INT PRIMARY KEY);"
 BROKEN = "CREATE TABLE customer (id INT PRIMARY KEY"
 
@@ -38,7 +40,7 @@ def store(tmp_path):
 
 
 def _generator(store, worker, monkeypatch, *, promoted: bool, **settings):
-    run = {"id": "run-1", "adapter_path": "/runs/run-1/adapter", "base_model": "/base"} if promoted else None
+    run = promoted_record("run-1", "/runs/run-1/adapter", "/base") if promoted else None
     monkeypatch.setattr(service, "promoted_run", lambda store, artifact_type: run)
     gen = service.Generator(store, parse_settings({"training": {"baseModel": "/base"}, **settings}))
     gen._local = worker

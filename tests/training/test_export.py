@@ -214,7 +214,7 @@ def test_a_trained_run_exports_a_merged_gguf_with_the_trained_model(home, tiny_m
                                  settings={"epochs": 2, "max_new_tokens": 16, "adaptation": adaptation})
         worker.run(home, run_id)
         run = jobs.get_run(store, run_id)
-        assert run["status"] == "succeeded", run["error"]
+        assert run.status == "succeeded", run.error
         out = export_run(store, run_id, home / "export")
     finally:
         store.close()
@@ -223,7 +223,7 @@ def test_a_trained_run_exports_a_merged_gguf_with_the_trained_model(home, tiny_m
     if adaptation == "lora":
         assert (folder / "adapter" / "adapter_config.json").exists() and out["adapterGguf"] is None
         assert any("trains token embeddings" in n for n in out["notes"])
-    trained, tok = load_model(run["adapter_path"], tiny_model)
+    trained, tok = load_model(run.adapter_path, tiny_model)
     merged = AutoModelForCausalLM.from_pretrained(folder, gguf_file="merged.gguf", dtype=torch.float32)
     ids = tok("table customer {")["input_ids"]
     assert abs(_logits(merged.eval(), ids) - _logits(trained.eval(), ids)).max() < 3e-2  # float16 weights

@@ -29,7 +29,7 @@ def test_out_of_memory_worker_fails_cleanly_and_keeps_the_promoted_model(home, t
     assert "Traceback" in (jobs.run_dir(home, run_id) / "train.log").read_text()  # the details are kept
     store = Store.open(home)
     try:
-        assert promoted_run(store, "toy")["id"] == good["id"]
+        assert promoted_run(store, "toy").id == good["id"]
         assert store.db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         promote(store, good["id"], artifact_type="toy")  # still loadable and promotable
     finally:

@@ -102,11 +102,11 @@ def test_a_worse_run_is_not_promoted_and_rollback_works(home, tiny_model, toy_da
 
     store = Store.open(home)
     try:
-        assert promoted_run(store, "toy")["id"] == good["id"]
+        assert promoted_run(store, "toy").id == good["id"]
         promote(store, worse["id"])  # a user may still choose it by hand...
-        assert promoted_run(store, "toy")["id"] == worse["id"]
+        assert promoted_run(store, "toy").id == worse["id"]
         promote(store, good["id"])  # ...and roll back
-        assert promoted_run(store, "toy")["id"] == good["id"]
+        assert promoted_run(store, "toy").id == good["id"]
         promote(store, "base", artifact_type="toy")
         assert promoted_run(store, "toy") is None
         with pytest.raises(EditloopError, match="unknown run"):

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EditloopError
 from ..settings import Settings
 from .prompting import messages_for, past_corrections
+
+if TYPE_CHECKING:
+    from ..store.runs import Run
 
 DEFAULT_MODEL_NAME = "editloop-default"
 RETRY_BEAMS = 4
@@ -45,7 +48,7 @@ class Generation:
     retry: str = ""  # how an invalid first output was replaced: "" (it was not), "beam" or "base"
 
 
-def promoted_run(store: Any, artifact_type: str | None) -> dict[str, Any] | None:
+def promoted_run(store: Any, artifact_type: str | None) -> Run | None:
     """The promoted run for this artifact type, else the one promoted for all types."""
     from ..training.tracker import promoted_run as promoted
 
@@ -128,10 +131,10 @@ class Generator:
         for a request of this many prompts."""
         base, name = self.base_model()
         run = promoted_run(self.store, artifact_type)
-        adapter = run["adapter_path"] if run and run.get("adapter_path") else None
-        if run and run.get("base_model") and run["base_model"] != base:
-            base = run["base_model"]  # an adapter only fits the base it was trained on
-        version = run["id"] if run else "base"
+        adapter = run.adapter_path if run and run.adapter_path else None
+        if run and run.base_model and run.base_model != base:
+            base = run.base_model  # an adapter only fits the base it was trained on
+        version = run.id if run else "base"
         kind, path = self.local_backend(base, prompts)
         if kind == "llamacpp" and (str(path), adapter) not in self._llama_failed:
             if self._llama is None:

@@ -1,8 +1,9 @@
 """The ``runs`` table: training runs, their status, metrics and which one is promoted.
 
-Reads return :class:`Run` records. :meth:`Run.to_row` is the row as a dict with the table's
-column names (what the training worker and ``editloop runs --json`` pass on), :meth:`Run.to_json`
-the same with ``params``/``metrics`` decoded and metrics under their current names.
+Reads return :class:`Run` records, which callers read by attribute (``run.adapter_path``).
+:meth:`Run.to_row` is the row as a dict with the table's column names, :meth:`Run.to_json` the
+same with ``params``/``metrics`` decoded and metrics under their current names: what the editor
+and ``editloop runs --json`` receive, converted only at those edges.
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ class Run:
         row["metrics"] = normalize_metrics(_decode(self.metrics))
         return row
 
+    def decoded_params(self) -> dict[str, Any]:
+        """The run's parameters as a dict (``{}`` when none were stored)."""
+        return _decode(self.params)
+
     def decoded_metrics(self) -> dict[str, Any]:
+        """The run's metrics as a dict, under their current names (``{}`` when none yet)."""
         return normalize_metrics(_decode(self.metrics))
 
 

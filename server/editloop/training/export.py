@@ -28,10 +28,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import EditloopError
 from .artifacts import check_artifact
+
+if TYPE_CHECKING:
+    from ..store.runs import Run
 
 MARKER = "editloop-export.json"
 
@@ -55,9 +58,9 @@ def export_run(store, run_id: str, out: str | Path, *, force: bool = False) -> d
     from .jobs import get_run
 
     run = get_run(store, run_id)
-    if run["status"] != "succeeded" or not run["adapter_path"]:
-        raise EditloopError(f"run {run_id} is {run['status']}: nothing to export")
-    adapter = Path(run["adapter_path"])
+    if run.status != "succeeded" or not run.adapter_path:
+        raise EditloopError(f"run {run_id} is {run.status}: nothing to export")
+    adapter = Path(run.adapter_path)
     kind = check_artifact(adapter)
     out = Path(out).absolute()
     old_files = _check_target(out, force)
@@ -76,16 +79,16 @@ def export_run(store, run_id: str, out: str | Path, *, force: bool = False) -> d
             "from": result["from"], "notes": result["notes"]}
 
 
-def _write_export(tmp: Path, run: dict[str, Any], adapter: Path, kind: str) -> dict[str, Any]:
+def _write_export(tmp: Path, run: Run, adapter: Path, kind: str) -> dict[str, Any]:
     from . import base_source
     from .gguf_write import AdapterNotConvertible, write_lora_gguf, write_model_gguf
     from .ollama import modelfile
 
     notes: list[str] = []
-    source = base_source.describe(run["base_model"])
+    source = base_source.describe(run.base_model)
     shutil.copytree(adapter, tmp / "adapter")
-    merged = merge(adapter, run["base_model"], tmp / "merged")
-    info = Path(base_source.resolve(run["base_model"])) / base_source.SOURCE_INFO
+    merged = merge(adapter, run.base_model, tmp / "merged")
+    info = Path(base_source.resolve(run.base_model)) / base_source.SOURCE_INFO
     if info.exists():  # a GGUF base: its own tokenizer metadata goes into merged.gguf
         shutil.copy2(info, merged / base_source.SOURCE_INFO)
     write_model_gguf(merged, tmp / "merged.gguf")

@@ -117,9 +117,9 @@ def release_lock(home: Path, run_id: str) -> None:
 
 # -- runs in the database ------------------------------------------------------------------------
 
-def get_run(store: Store, run_id: str) -> dict[str, Any]:
-    """The run's row as a dict keyed by column (what the worker and the exporter read); NotFound if none."""
-    return runs.get(store, run_id).to_row()
+def get_run(store: Store, run_id: str) -> runs.Run:
+    """The run's record (what the worker and the exporter read); NotFound if none."""
+    return runs.get(store, run_id)
 
 
 def update_run(store: Store, run_id: str, *, only_if: tuple[str, ...] | None = None, **fields: Any) -> bool:
@@ -255,9 +255,9 @@ def cancel_run(home: str | Path, run_id: str, *, wait: float = 30.0) -> dict[str
     store = Store.open(home)
     try:
         run = get_run(store, run_id)
-        if run["status"] in FINAL:
-            return {"runId": run_id, "status": run["status"]}
-        pid = run["pid"]
+        if run.status in FINAL:
+            return {"runId": run_id, "status": run.status}
+        pid = run.pid
         if pid and pid_alive(pid):
             _signal(pid, signal.SIGTERM)
             deadline = time.monotonic() + wait
@@ -273,7 +273,7 @@ def cancel_run(home: str | Path, run_id: str, *, wait: float = 30.0) -> dict[str
             _append_progress(run_dir(Path(home), run_id), {"type": "finished", "runId": run_id,
                                                             "status": "cancelled", "metrics": {},
                                                             "reason": "cancelled by the user"})
-        return {"runId": run_id, "status": get_run(store, run_id)["status"]}
+        return {"runId": run_id, "status": get_run(store, run_id).status}
     finally:
         store.close()
 

@@ -13,11 +13,14 @@ same validation set, measured in the same run.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import EditloopError
+
+if TYPE_CHECKING:
+    from ..store.runs import Run
 
 log = logging.getLogger(__name__)
 
@@ -304,18 +307,17 @@ def beats(candidate: dict[str, Any], incumbent: dict[str, Any], *, n: int = 0, t
     return True, f"validation similarity {c:.3f} beats {i:.3f}"
 
 
-def promoted_run(store, artifact_type: str | None) -> dict[str, Any] | None:
-    """The promoted run's row as a dict keyed by column (generation and the worker read it), or None."""
+def promoted_run(store, artifact_type: str | None) -> Run | None:
+    """The promoted run's record (generation and the worker read it), or None."""
     from ..store import runs
 
-    run = runs.promoted(store, artifact_type)
-    return run.to_row() if run else None
+    return runs.promoted(store, artifact_type)
 
 
-def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> dict[str, Any] | None:
+def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> Run | None:
     """Make ``run_id`` the promoted model of its artifact type (rollback: an older run, or ``None``/"base").
 
-    Returns the promoted run's row, or None when the base model is in use again.
+    Returns the promoted run's record, or None when the base model is in use again.
     """
     from ..store import runs
 
@@ -329,4 +331,4 @@ def promote(store, run_id: str | None, *, artifact_type: str | None = None) -> d
 
     check_artifact(run.adapter_path)
     runs.set_promoted(store, run_id, run.artifact_type)
-    return {**run.to_row(), "promoted": True}
+    return replace(run, promoted=True)

@@ -116,11 +116,11 @@ def _incumbent(store: Store, artifact_type: str | None, notes: list[str]) -> str
     if run is None:
         return None
     try:
-        check_artifact(run["adapter_path"])
+        check_artifact(run.adapter_path)
     except EditloopError as exc:
-        notes.append(f"promoted run {run['id']} cannot be loaded ({exc}); compared against the base")
+        notes.append(f"promoted run {run.id} cannot be loaded ({exc}); compared against the base")
         return None
-    return run["adapter_path"]
+    return run.adapter_path
 
 
 MEMORY_SIGNS = ("failed to map segment", "cannot allocate memory", "out of memory", "std::bad_alloc", "defaultcpuallocator")
@@ -168,7 +168,7 @@ def run(home: Path, run_id: str) -> int:
     folder = jobs.run_dir(home, run_id)
     stop = _Stop()
     progress = _Progress(folder, run_id, main)
-    run_row = jobs.get_run(store, run_id)
+    record = jobs.get_run(store, run_id)
     if not _claimed(store, run_id, main):
         store.close()
         return 0
@@ -177,7 +177,7 @@ def run(home: Path, run_id: str) -> int:
         previous = {sig: signal.signal(sig, stop.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     status, metrics, error = "failed", {}, None
     try:
-        metrics = _train(home, store, folder, run_row, progress, stop)
+        metrics = _train(home, store, folder, record, progress, stop)
         status = "succeeded"
     except BaseException as exc:  # noqa: BLE001 - the run must end in a final state whatever happened
         status, error = _outcome(exc, stop)
@@ -193,20 +193,20 @@ def run(home: Path, run_id: str) -> int:
 def _claim(store: Store, run_id: str) -> bool:
     """Mark the queued run ``running`` and record this process; False if it is not queued any more."""
     if not jobs.update_run(store, run_id, only_if=("queued",), status="running", started_at=utcnow_iso()):
-        log.warning("run %s is %s; nothing to do", run_id, jobs.get_run(store, run_id)["status"])
+        log.warning("run %s is %s; nothing to do", run_id, jobs.get_run(store, run_id).status)
         return False
     runs.set_pid_if_unset(store, run_id, os.getpid())  # start_run records the launcher's; by hand: ours
     return True
 
 
-def _train(home: Path, store: Store, folder: Path, run_row, progress: _Progress, stop: _Stop) -> dict:
+def _train(home: Path, store: Store, folder: Path, record: runs.Run, progress: _Progress, stop: _Stop) -> dict:
     """Prepare, train (or search), record the result and promote it if it won: the run's metrics."""
     _quiet_libraries()
-    params = json.loads(run_row["params"] or "{}")
+    params = record.decoded_params()
     if params.get("search") and _world_size() > 1:
         raise EditloopError("a hyper-parameter search runs in one process; start it without accelerate launch")
     with _main_process_first():
-        config, notes = _config(home, store, run_row["id"], params, progress)
+        config, notes = _config(home, store, record.id, params, progress)
         progress.preparing("preparing the training data")
         data = _load_data(store, folder, config, config.method, progress.main)
         incumbent = _incumbent(store, config.artifact_type, notes)
@@ -221,7 +221,7 @@ def _train(home: Path, store: Store, folder: Path, run_row, progress: _Progress,
         result = train(data, config, folder, progress=progress, should_stop=stop, incumbent=incumbent)
     metrics = {**result.metrics, "reason": result.reason, "promotion": result.promote_reason, "notes": notes}
     if progress.main:
-        _record(store, folder, run_row["id"], result, metrics, config.base_model, stop)
+        _record(store, folder, record.id, result, metrics, config.base_model, stop)
     return metrics
 
 
@@ -285,9 +285,9 @@ def _finalize(store: Store, home: Path, folder: Path, run_id: str, status: str, 
                         reason="cancelled by the user" if status == "cancelled" else error,
                         finished_at=utcnow_iso(), promoted=0)
     final = jobs.get_run(store, run_id)
-    progress({"type": "finished", "status": final["status"], "error": final["error"],
-              "reason": final["reason"], "promoted": bool(final["promoted"]),
-              "percentage": 100 if final["status"] == "succeeded" else progress.reached, "metrics": metrics})
+    progress({"type": "finished", "status": final.status, "error": final.error,
+              "reason": final.reason, "promoted": final.promoted,
+              "percentage": 100 if final.status == "succeeded" else progress.reached, "metrics": metrics})
     jobs.release_lock(home, run_id)
 
 
