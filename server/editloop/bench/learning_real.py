@@ -99,7 +99,8 @@ def render(res: dict[str, Any], *, quick: bool = False) -> str:
     plan: RealPlan = res["plan"]
     per = max(1, plan.events_per_round // len(plan.artifacts))
     last = res["run_models"][-1] if res["run_models"] and res["run_models"][-1] else None
-    head = (f"Base `{plan.base}`, user `{plan.user}`, {plan.rounds} rounds of {per} events per artifact type "
+    rounds = f"{plan.rounds} round{'s' if plan.rounds != 1 else ''}"
+    head = (f"Base `{plan.base}`, user `{plan.user}`, {rounds} of {per} events per artifact type "
             f"({len(res['events'])} events in all), {plan.heldout} held-out specs per type, seed {plan.seed}; "
             f"{res['code']}; {res['seconds'] / 60:.0f} min in all.")
     if quick:
