@@ -26,17 +26,8 @@ def tiny_model(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory, tiny_model) -> Path:
-    """The tiny model as a float32 GGUF: ``editloop.training.gguf_write`` when it is there, else the
-    test writer of tests/training/test_gguf_base.py (the same layout llama.cpp's converter writes)."""
+    """The tiny model as a float32 GGUF (``editloop.training.gguf_write``), which both local backends serve."""
     pytest.importorskip("gguf")
-    out = tmp_path_factory.mktemp("gguf") / "tiny.gguf"
-    try:
-        from editloop.training.gguf_write import write_model_gguf
-    except ImportError:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    from editloop.training.gguf_write import write_model_gguf
 
-        from test_gguf_base import write_gguf
-
-        return write_gguf(AutoModelForCausalLM.from_pretrained(tiny_model), AutoTokenizer.from_pretrained(tiny_model),
-                          out)
-    return Path(write_model_gguf(tiny_model, out, dtype="f32"))
+    return Path(write_model_gguf(tiny_model, tmp_path_factory.mktemp("gguf") / "tiny.gguf", dtype="f32"))
