@@ -10,8 +10,8 @@ import pytest
 from editloop.capture.clock import ManualClock
 from editloop.capture.service import CaptureService
 from editloop.errors import InvalidArgument
-from editloop.lsp import commands, inline, training
-from editloop.lsp.dispatch import _endpoint
+from editloop.lsp import commands
+from editloop.lsp.dispatch import ROUTES, Route, _endpoint, resolve
 from editloop.lsp.inline import DISMISS_AFTER, InlineSuggestions, Shown
 from editloop.lsp.params import COMMANDS, EventResult, ForgetParams, Range, RegionResult, StatsResult, TrackParams, TrainParams
 from editloop.lsp.wire import parse, to_json
@@ -66,12 +66,28 @@ def test_results_serialise_to_camel_case_with_omitted_and_flattened_fields():
 
 
 def test_every_command_has_a_handler_and_sync_handlers_stay_sync():
-    handlers = {**commands.HANDLERS, **training.HANDLERS, "editloop.inlineAccepted": inline.inline_accepted}
-    assert set(handlers) == set(COMMANDS)
-    for name, fn in handlers.items():
-        assert inspect.iscoroutinefunction(_endpoint(name, fn)) == inspect.iscoroutinefunction(fn), name
+    assert set(ROUTES) == set(COMMANDS)
+    for name, route in ROUTES.items():
+        bound = resolve(name, route)  # imports the handler; refuses a sync flag that does not match it
+        assert (bound.params_cls, bound.result_cls) == COMMANDS[name]
+        assert inspect.iscoroutinefunction(_endpoint(name, route)) == inspect.iscoroutinefunction(bound.fn), name
     # track must run before the next didChange is read: a coroutine would run after it
-    assert not inspect.iscoroutinefunction(commands.track)
+    assert not inspect.iscoroutinefunction(commands.track) and ROUTES["editloop.track"].synchronous
+    with pytest.raises(TypeError, match="is async"):
+        resolve("editloop.accept", Route("commands", "accept", True))
+
+
+def test_the_server_starts_without_importing_the_command_handlers_or_their_params():
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from editloop.lsp.server import create_server; create_server(); "
+            "print(json.dumps([m for m in sys.modules if m.startswith('editloop.lsp.')]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out))
+    assert not loaded & {"editloop.lsp.params", "editloop.lsp.commands", "editloop.lsp.training"}, loaded
+    assert "editloop.lsp.dispatch" in loaded
 
 
 def test_inline_suggestions_dismiss_the_documents_and_the_stale_ones_as_implicit_rejects(tmp_path):

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from ..capture.clock import ManualClock
 from ..errors import EditloopError
-from .dispatch import register_commands
 from .documents import wait_for_insertion
 from .params import (
     AdvanceClockParams,
@@ -164,19 +163,3 @@ async def _insert(ls: "EditloopServer", uri: str, line: int, character: int, tex
     applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label="Editloop: generate"))
     if not applied.applied:
         raise EditloopError(f"the editor did not insert the text ({applied.failure_reason or 'no reason given'})")
-
-
-HANDLERS = {
-    "editloop.track": track,
-    "editloop.generate": generate,
-    "editloop.accept": accept,
-    "editloop.reject": reject,
-    "editloop.region": region,
-    "editloop.stats": stats,
-    "editloop.forget": forget,
-    "editloop.advanceClock": advance_clock,
-}
-
-
-def register(server: "EditloopServer") -> None:
-    register_commands(server, HANDLERS)

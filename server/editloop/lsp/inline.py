@@ -15,11 +15,10 @@ from lsprotocol import types
 
 from ..capture.document import Pos
 from ..errors import EditloopError
-from .dispatch import register_commands
 from .documents import wait_for_insertion
-from .params import InlineAcceptedParams, InlineAcceptedResult
 
 if TYPE_CHECKING:
+    from .params import InlineAcceptedParams, InlineAcceptedResult
     from ..capture.service import CaptureService
     from .server import EditloopServer
 
@@ -109,9 +108,10 @@ async def inline_accepted(ls: "EditloopServer", p: InlineAcceptedParams) -> Inli
                                    missing="the accepted completion is not in the document; it was not tracked")
     row = ls.capture.track(s.uri, rng, prompt=s.prompt, model=s.model, model_version=s.model_version, artifact_type=s.artifact_type)
     ls.publish_uri(s.uri)
+    from .params import InlineAcceptedResult  # the params classes load on the first command, not at start
+
     return InlineAcceptedResult(region_id=row["id"])
 
 
 def register(server: "EditloopServer") -> None:
     server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)(inline_completion)
-    register_commands(server, {"editloop.inlineAccepted": inline_accepted})

@@ -318,13 +318,13 @@ class EditloopServer(LanguageServer):
 
 def create_server(*, manual_clock: bool = False) -> EditloopServer:
     server = EditloopServer(manual_clock=manual_clock)
-    from . import commands, documents, features, inline, training  # noqa: F401 - registering handlers
+    from . import documents, features, inline
+    from .dispatch import register_commands
 
     documents.register(server)
-    commands.register(server)
     features.register(server)
-    training.register(server)
     inline.register(server)
+    register_commands(server)
     return server
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from .dispatch import register_commands
 from .params import (
     BuildBatchParams,
     BuildBatchResult,
@@ -135,19 +134,6 @@ async def export(ls: "EditloopServer", p: ExportParams) -> ExportResult:
     return ExportResult(path=str(out), rows=n)
 
 
-HANDLERS = {
-    "editloop.train": train,
-    "editloop.cancel": cancel,
-    "editloop.runs": runs,
-    "editloop.buildBatch": build_batch,
-    "editloop.export": export,
-}
-
-
-def register(server: "EditloopServer") -> None:
-    register_commands(server, HANDLERS)
-
-
 def workspace_roots(ls: Any) -> list[str]:
     """The client's workspace folders as local paths (its root when it sent no folders): where the
     server may write an export besides Editloop's own exports folder."""
@@ -158,4 +144,4 @@ def workspace_roots(ls: Any) -> list[str]:
     return [p for p in (to_fs_path(u) for u in uris) if p]
 
 
-__all__ = ["register", "relay", "workspace_roots"]
+__all__ = ["relay", "workspace_roots"]
