@@ -223,29 +223,25 @@ def bench_stats(tmp: Path, n: int = 100_000) -> dict[str, Any]:
 # The per-module benchmarks (source checkout only): ingestion and validation, batch building and
 # export on 100,000 events, training throughput against plain TRL and one Train now on 200 events.
 MODULE_BENCHES = [
-    ("signals", "bench/signals_bench.py", ["--events", "2000"], ["--events", "200", "--samples", "20", "--no-embeddings"]),
-    ("curation", "bench/curation_bench.py", ["--events", "100000", "--repeat", "3"], ["--events", "5000", "--repeat", "1"]),
-    ("training", "bench/training_bench.py", ["--repeat", "3"], ["--repeat", "1", "--events", "40", "--epochs", "1"]),
+    ("signals", "signals_bench", ["--events", "2000"], ["--events", "200", "--samples", "20", "--no-embeddings"]),
+    ("curation", "curation_bench", ["--events", "100000", "--repeat", "3"], ["--events", "5000", "--repeat", "1"]),
+    ("training", "training_bench", ["--repeat", "3"], ["--repeat", "1", "--events", "40", "--epochs", "1"]),
 ]
 
 
 def run_module_benches(*, quick: bool, write: bool) -> list[str]:
-    root = Path(__file__).resolve().parents[3]
     out = []
-    for name, script, full, short in MODULE_BENCHES:
-        path = root / script
-        if not path.exists():
-            out.append(f"({script} is not here: run `editloop bench system` from a source checkout for the {name} figures)")
-            continue
+    for name, module, full, short in MODULE_BENCHES:
         args = short if quick else full
-        proc = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, cwd=root, timeout=3600)
+        cmd = [sys.executable, "-m", f"{__package__}.{module}", *args]
+        proc = subprocess.run(cmd, capture_output=True, text=True)  # no deadline: a benchmark that progresses runs to its end
         if proc.returncode != 0:
-            raise RuntimeError(f"{script} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+            raise RuntimeError(f"{module} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
         # Keep the report; drop the trainers' per-step log dictionaries they print to stdout.
         body = "\n".join(line for line in proc.stdout.strip().splitlines() if not (line.startswith("{'") and line.endswith("}")))
         out.append(body)
         if write and not quick:
-            write_section(name, body, command=f"python {script} {' '.join(args)}")
+            write_section(name, body, command=f"python -m editloop.bench.{module} {' '.join(args)}")
     return out
 
 

@@ -16,7 +16,7 @@ reward               0..1, ``reward.py``; its validity term is the validity of t
 ``embedding_similarity`` is not computed here: it needs a model that must not load on the server's
 event loop; ``editloop.store.backfill`` fills it later, in a subprocess.
 
-Cost on a 2 KB edited pair: ~0.5-1 ms for code (see ``bench/signals_bench.py``); a Mermaid diagram
+Cost on a 2 KB edited pair: ~0.5-1 ms for code (see ``editloop.bench.signals_bench``); a Mermaid diagram
 adds mmdr's parse and layout (~1-7 ms for 10-30 lines), done once per distinct text (cached).
 """
 

@@ -102,6 +102,9 @@ class NewEvent:
     edit_distance: int | None
     created_at: str
     region_id: str | None = None
+    uri: str | None = None
+    model: str = ""
+    validation: float | None = None
 
 
 _COLUMNS = (
@@ -245,6 +248,16 @@ def insert_many(store: Store, events: Iterable[NewEvent]) -> None:
     with store.lock, write_tx(store.db):
         store.db.conn.executemany(
             "INSERT INTO events(action, source, prompt, original, final, artifact_type, similarity, reward, edit_distance, "
-            "created_at, region_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "created_at, region_id, uri, model, validation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
+
+
+def scored_counts(store: Store) -> dict[str, int]:
+    """How many events there are, and how many carry BLEU and a validation score (benchmarks check
+    that scoring reached every event)."""
+    with store.lock:
+        total, bleu, validation = store.db.conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(bleu IS NOT NULL), 0), COALESCE(SUM(validation IS NOT NULL), 0) FROM events"
+        ).fetchone()
+    return {"events": total, "bleu": bleu, "validation": validation}

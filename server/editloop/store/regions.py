@@ -8,9 +8,27 @@ the live state of a tracked region and passes it on to the outcome it records.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .db import DB
+from .db import DB, write_tx
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+@dataclass(frozen=True)
+class NewRegion:
+    """A region written as it is, already resolved (benchmarks fill a database with them)."""
+
+    id: str
+    uri: str
+    artifact_type: str
+    prompt: str
+    model: str
+    original: str
+    status: str
+    created_at: str
 
 
 def insert(db: DB, row: dict[str, Any]) -> None:
@@ -77,3 +95,13 @@ def survival_curve(db: DB, region_id: str) -> list[dict[str, Any]]:
         "SELECT after_seconds, similarity, present, checked_at FROM survival_checks WHERE region_id = ? ORDER BY after_seconds",
         [region_id],
     ))
+
+
+def insert_many(store: Store, regions: Iterable[NewRegion]) -> None:
+    """Write ``regions`` as they are (no redaction), in one transaction."""
+    rows = [astuple(r) for r in regions]
+    with store.lock, write_tx(store.db):
+        store.db.conn.executemany(
+            "INSERT INTO regions(id, uri, artifact_type, prompt, model, original, status, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            rows,
+        )

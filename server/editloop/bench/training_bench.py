@@ -1,6 +1,6 @@
 """Training speed: Editloop's SFT beside a plain TRL SFT script, and one Train now on 200 events.
 
-    .venv/bin/python bench/training_bench.py [--model DIR] [--events 200] [--epochs 3] [--repeat 3] [--json OUT]
+    .venv/bin/python -m editloop.bench.training_bench [--model DIR] [--events 200] [--epochs 3] [--repeat 3] [--json OUT]
 
 - Model: ``--model`` (a folder), else the embedded default's ``tiny`` preset built into a temp
   folder (seconds). Data: ``--events`` synthetic Mermaid ERD events (a simulated user's edits
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ed_s, trl_s = statistics.median(ed), statistics.median(trl)
     result = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores, {platform.machine()}",
-        "command": "python bench/training_bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m editloop.bench.training_bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": model, "params": None, "sftRows": len(rows), "epochs": a.epochs, "tokens": tokens,
         "editloopSeconds": ed, "trlSeconds": trl,
         "editloopTokensPerS": tokens / ed_s, "trlTokensPerS": tokens / trl_s, "ratio": trl_s / ed_s,

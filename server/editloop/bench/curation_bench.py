@@ -1,6 +1,6 @@
 """Curation speed on a large feedback database: build_batch and export on N events (default 100,000).
 
-    .venv/bin/python bench/curation_bench.py [--events 100000] [--repeat 3] [--keep DIR]
+    .venv/bin/python -m editloop.bench.curation_bench [--events 100000] [--repeat 3] [--keep DIR]
 
 Creates a real ``feedback.db`` (migrations applied by the store), bulk-inserts regions and events
 in one transaction (texts from the synthetic spec generator: Mermaid ERDs, SQL, dataclasses in
@@ -20,19 +20,22 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-
-from editloop.curation import CurationConfig, build_batch, export  # noqa: E402
-from editloop.signals.reward import reward  # noqa: E402
-from editloop.signals.similarity import similarity  # noqa: E402
-from editloop.store import Store, utcnow_iso, write_tx  # noqa: E402
-from editloop.synth import BASE_STYLE, get_artifact, get_user, random_spec, random_style  # noqa: E402
-from editloop.synth.users import USERS  # noqa: E402
+from editloop.curation import CurationConfig, build_batch, export
+from editloop.signals.reward import reward
+from editloop.signals.similarity import similarity
+from editloop.store import Store, utcnow_iso
+from editloop.store import events as store_events
+from editloop.store import regions as store_regions
+from editloop.store.events import NewEvent
+from editloop.store.regions import NewRegion
+from editloop.synth import BASE_STYLE, get_artifact, get_user, random_spec, random_style
+from editloop.synth.users import USERS
 
 ARTIFACTS = (("mermaid-erd", 0.5), ("sql", 0.3), ("python-dataclass", 0.2))
 
 
-def make_db(home: Path, n: int, seed: int = 0) -> Store:
+def make_db(home: Path, n: int, seed: int = 0) -> tuple[Store, list[int]]:
+    """A feedback database of ``n`` events, and the lengths of their original texts."""
     rng = random.Random(seed)
     store = Store.open(home)
     specs = [random_spec(rng, min_entities=2, max_entities=7, max_attributes=6) for _ in range(max(50, n // 25))]
@@ -67,21 +70,14 @@ def make_db(home: Path, n: int, seed: int = 0) -> Store:
         created = utcnow_iso(start + i * (90 * 86400 / n))
         rid = f"r{i:016x}"
         status = "lost" if rng.random() < 0.02 else {"accept": "accepted", "edit": "edited", "reject": "rejected"}[action]
-        regions.append((rid, f"file:///w/f{i % 997}.md", at, prompt, "base", original, status, created))
-        events.append((rid, action, rng.choice(("explicit", "implicit")), f"file:///w/f{i % 997}.md", prompt, original,
-                       final_text, at, "base", sim_e, reward(action, sim_e),
-                       None if rng.random() < 0.5 else float(rng.randint(0, 100)), created))
-    with store.lock, write_tx(store.db):
-        store.db.conn.executemany(
-            "INSERT INTO regions(id, uri, artifact_type, prompt, model, original, status, created_at) VALUES (?,?,?,?,?,?,?,?)",
-            regions,
-        )
-        store.db.conn.executemany(
-            "INSERT INTO events(region_id, action, source, uri, prompt, original, final, artifact_type, model, similarity, "
-            "reward, validation, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            events,
-        )
-    return store
+        uri = f"file:///w/f{i % 997}.md"
+        regions.append(NewRegion(rid, uri, at, prompt, "base", original, status, created))
+        events.append(NewEvent(action, rng.choice(("explicit", "implicit")), prompt, original, final_text, at, sim_e,
+                               reward(action, sim_e), None, created, region_id=rid, uri=uri, model="base",
+                               validation=None if rng.random() < 0.5 else float(rng.randint(0, 100))))
+    store_regions.insert_many(store, regions)
+    store_events.insert_many(store, events)
+    return store, sorted(len(e.original) for e in events)
 
 
 CPU: list[float] = []
@@ -102,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="folder for the database (default: a temporary folder)")
     args = ap.parse_args(argv)
     home = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="editloop-bench-"))
-    t_make, store = timed(lambda: make_db(home, args.events))
+    t_make, (store, lengths) = timed(lambda: make_db(home, args.events))
     size_mb = os.path.getsize(store.path) / 1e6
-    lengths = [r[0] for r in store.db.conn.execute("SELECT length(original) FROM events")]
     print(f"# {args.events:,} events, db {size_mb:.0f} MB (+WAL), original text {min(lengths)}-{max(lengths)} chars "
           f"(median {statistics.median(lengths):.0f}); created in {t_make:.1f} s; nproc {os.cpu_count()}; "
           f"load average {os.getloadavg()[0]:.1f}")

@@ -5,12 +5,12 @@ Two phases, both through the product (``editloop.simulate.loop`` / ``editloop.be
 
     # 1. play N events per user through a real server session; snapshot the feedback database
     #    just before Train now (the events do not depend on the recipe: the base model wrote them)
-    python bench/recipe_probe.py play --users snake-purist rails-veteran enterprise-architect --events 200
+    python -m editloop.bench.recipe_probe play --users snake-purist rails-veteran enterprise-architect --events 200
 
     # 2. per recipe: copy a snapshot into a fresh data folder, Train now (editloop.train with
     #    `settings`), held-out edit cost of the model the product now uses, and of the run's model
     #    even when it was not promoted
-    python bench/recipe_probe.py train --users snake-purist --events 200 --name lr3e-3 \
+    python -m editloop.bench.recipe_probe train --users snake-purist --events 200 --name lr3e-3 \
         --settings '{"learning_rate": 3e-3}'
 
 Results are appended as JSON lines to ``<work>/results.jsonl`` (default work folder:
@@ -28,10 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-
-from editloop.bench.learning import log, run_model_outputs, snapshot, train_now  # noqa: E402
-from editloop.simulate.loop import LoopConfig, Outputs, evaluate, heldout_outputs, run_loop, score  # noqa: E402
+from editloop.bench.learning import log, run_model_outputs, snapshot, train_now
+from editloop.simulate.loop import LoopConfig, Outputs, evaluate, heldout_outputs, run_loop, score
 
 ARTIFACTS = ("mermaid-erd", "sql")
 

@@ -1,6 +1,6 @@
 """Signals speed: ingestion through the real capture path, embeddings, validation, redaction.
 
-    .venv/bin/python bench/signals_bench.py [--events 2000] [--no-embeddings]
+    .venv/bin/python -m editloop.bench.signals_bench [--events 2000] [--no-embeddings]
 
 - Ingestion: ``CaptureService.open + track + change + accept + close`` per event on 2 KB Python
   texts (real source code of this package, one to three lines edited per event), into a real
@@ -29,16 +29,16 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
-
-from editloop.capture.clock import ManualClock  # noqa: E402
-from editloop.capture.outcomes import record_outcome  # noqa: E402
-from editloop.capture.service import CaptureService  # noqa: E402
-from editloop.settings import Settings  # noqa: E402
-from editloop.signals.redact import redact, warm_up  # noqa: E402
-from editloop.signals.score import score_event  # noqa: E402
-from editloop.signals.validate import validate  # noqa: E402
-from editloop.store import Store  # noqa: E402
+from editloop.capture.clock import ManualClock
+from editloop.capture.outcomes import record_outcome
+from editloop.capture.service import CaptureService
+from editloop.settings import Settings
+from editloop.signals.redact import redact, warm_up
+from editloop.signals.score import score_event
+from editloop.signals.validate import validate
+from editloop.store import Store
+from editloop.store.events import scored_counts
+from editloop.synth import BASE_STYLE, get_artifact, random_spec
 
 
 def code_texts(n: int, size: int = 2048) -> list[str]:
@@ -102,8 +102,8 @@ def bench_ingestion(n: int, accept_only: bool = False) -> tuple[float, float]:
             svc.accept(row["id"])
             svc.close(uri)
         dt, cpu = time.perf_counter() - t, time.process_time() - c
-        events = store.db.conn.execute("SELECT COUNT(*), SUM(bleu IS NOT NULL), SUM(validation IS NOT NULL) FROM events").fetchone()
-        assert events[0] == n and events[1] == n and events[2] == n, events
+        scored = scored_counts(store)
+        assert scored == {"events": n, "bleu": n, "validation": n}, scored
         store.close()
     return n / dt, n / cpu
 
@@ -228,7 +228,7 @@ def bench_validation(samples: int) -> list[tuple[str, str, float, float, int]]:
                 lines.append(text.count("\n"))
             rows.append((at, label, statistics.median(times), pct(times, 0.99), int(statistics.median(lines))))
     texts = code_texts(samples)
-    sql = "".join(f"SELECT u.id, u.name, count(o.id) AS orders FROM users u JOIN orders o ON o.user_id = u.id WHERE u.created_at > '2024-0{i % 9 + 1}-01' GROUP BY u.id, u.name ORDER BY orders DESC LIMIT {i};\n" for i in range(12))
+    sql = "\n".join(get_artifact("sql").render(random_spec(random.Random(i)), BASE_STYLE) for i in range(8))  # SQL schemas, as the product writes
     ts = "".join(f"export interface Item{i} {{ id: string; count: number }}\nexport function total{i}(items: Item{i}[]): number {{\n  return items.reduce((a, b) => a + b.count, 0);\n}}\n" for i in range(12))
     for at, base in (("python", None), ("javascript", ts.replace(": Item", " /*Item").replace("[]): number", "[]*/)").replace(": string; count: number", "")), ("typescript", ts), ("sql", sql)):
         times = []
