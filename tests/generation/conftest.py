@@ -1,5 +1,5 @@
-"""Fixtures for the generation tests: the tiny from-scratch Llama of tests/training (built once per
-session here too) and its GGUF form, which both local backends serve."""
+"""Fixtures for the generation tests: the GGUF form of the tiny from-scratch Llama (``tiny_model``,
+tests/conftest.py), which both local backends serve; tests/training on the path for ``tinymodel``."""
 
 from __future__ import annotations
 
@@ -13,15 +13,6 @@ TRAINING_TESTS = Path(__file__).resolve().parents[1] / "training"
 sys.path.insert(0, str(TRAINING_TESTS))
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the worker processes inherit it
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> str:
-    import torch
-    import tinymodel
-
-    torch.set_num_threads(1)
-    return str(tinymodel.build_tiny_model(tmp_path_factory.mktemp("tiny") / "model"))
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,19 @@ def test_runs_insert_read_update_and_promote(store):
     assert runs.promoted(store, "sql") is None
 
 
+def test_event_reads_build_the_callers_subclass(store):
+    # Curation extends EventRow with its own fields (curation.events.Ev); the store builds it directly.
+    @dataclasses.dataclass(slots=True)
+    class Tagged(events.EventRow):
+        tag: str = "new"
+
+    _event(store, 1)
+    _event(store, 2, final=None)  # a reject: a failure
+    rows = events.for_training(store, make=Tagged)
+    assert [(type(r), r.id, r.tag, r.rewritten) for r in rows] == [(Tagged, 1, "new", True), (Tagged, 2, "new", False)]
+    assert [(type(r), r.id) for r in events.failures(store, failure_reward=0.3, limit=5, make=Tagged)] == [(Tagged, 2)]
+
+
 def test_events_reads_for_each_caller(store):
     kept = _event(store, 1)
     _event(store, 2, final=None)  # a reject
@@ -77,7 +90,8 @@ def test_events_reads_for_each_caller(store):
     store.mark_lost(region["id"])
     rows = events.for_training(store)
     assert [r.id for r in rows] == [1, 2, 3] and isinstance(rows[0], events.EventRow)
-    assert rows[0].final == kept["final"] and rows[0].rewritten == 1 and rows[0].ts == pytest.approx(1_780_000_001.0, abs=1e-3)
+    assert rows[0].final == kept["final"] and rows[0].rewritten is True and rows[0].synthetic is False
+    assert rows[0].ts == 1_780_000_001.0  # created_at's milliseconds, without julianday's float noise
     bare = events.for_training(store, "sql", texts=False)
     assert [(r.original, r.final) for r in bare] == [("", ""), ("", ""), ("CREATE TABLE t3 (id int);", "")]
     assert events.for_training(store, "python") == []

@@ -1,4 +1,5 @@
-"""Fixtures for the training tests: a tiny from-scratch Llama (built once per session) and toy rows."""
+"""Fixtures for the training tests: toy rows for the tiny from-scratch Llama (``tiny_model``, shared
+with tests/generation in tests/conftest.py) and a data folder."""
 
 from __future__ import annotations
 
@@ -13,14 +14,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # the worker processes inherit it
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import tinymodel  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> str:
-    import torch
-
-    torch.set_num_threads(1)
-    return str(tinymodel.build_tiny_model(tmp_path_factory.mktemp("tiny") / "model"))
 
 
 @pytest.fixture

@@ -106,6 +106,7 @@ def bench_start(runs: int, tmp: Path) -> dict[str, Any]:
 def bench_did_change(tmp: Path, *, lines: int = 10_000, regions: int = 200, edits: int = 2000) -> dict[str, Any]:
     from ..capture.clock import ManualClock
     from ..capture.service import CaptureService
+    from ..lsp.wire import region_list
     from ..store import Store
 
     rng = random.Random(0)
@@ -130,7 +131,7 @@ def bench_did_change(tmp: Path, *, lines: int = 10_000, regions: int = 200, edit
         result = svc.change(uri, [change])
         t1 = time.perf_counter()
         for u in result.changed_uris:  # what the server then serializes into editloop/regions
-            json.dumps({"uri": u, "regions": svc.region_views(u)})
+            json.dumps({"uri": u, "regions": region_list(svc.spans(u))})
         t2 = time.perf_counter()
         samples.append((t1 - t0) * 1000)
         notify.append((t2 - t0) * 1000)

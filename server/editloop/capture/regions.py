@@ -14,6 +14,9 @@ A region is the half-open range ``[start, end)`` of code point positions. An edi
   implicit reject. Replacing exactly the region's text with new text keeps the new text as the
   region (a total rewrite is an edit, not a delete).
 
+The place a rejected region was is watched by the same rules (:func:`move_watch`), except that an
+insertion into an empty place joins it: the user types their own version where the output was.
+
 ``tests/capture/test_tracker_property.py`` checks these rules against a naive offset-based
 reference on random edit sequences.
 """
@@ -68,3 +71,11 @@ def move_range(a: Pos, b: Pos, s: Pos, e: Pos, E: Pos) -> tuple[Pos, Pos]:
     if nb < na:
         nb = na
     return na, nb
+
+
+def move_watch(a: Pos, b: Pos, s: Pos, e: Pos, E: Pos) -> tuple[Pos, Pos]:
+    """The watched place ``[a, b)`` of a rejected region after ``[s, e)`` was replaced by text ending
+    at ``E``: as :func:`move_range`, but text inserted into an empty place fills it."""
+    if a == b == s == e:
+        return a, E
+    return move_range(a, b, s, e, E)

@@ -16,7 +16,7 @@ from ..settings import Settings
 from ..store import Store, parse_iso, utcnow_iso
 from .document import Document, Pos, clean_text
 from .exclude import is_excluded
-from .regions import inserted_end, move_range
+from .regions import inserted_end, move_range, move_watch
 from .textdiff import spare_regions, text_edits
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ MAX_REGION_CHARS = 200_000
 MAX_REGIONS_PER_DOCUMENT = 1_000
 # Fuzzy re-anchoring accepts a match at or above this rapidfuzz partial ratio (0..100).
 REANCHOR_MIN_SCORE = 85.0
+# Places of rejected regions watched for the user's rewrite at once, in all documents (oldest end first).
+MAX_WATCHES = 1_000
 
 
 @dataclass
@@ -41,6 +43,19 @@ class Tracked:
 
 
 @dataclass
+class Watch:
+    """Where a rejected region was. What the user writes there before the document closes (or the
+    last survival check's time passes) is that reject's rewrite: the text they wanted instead."""
+
+    region_id: str
+    uri: str
+    start: Pos
+    end: Pos
+    original: str  # as stored
+    until: float
+
+
+@dataclass
 class Outcome:
     region: dict[str, Any]
     final: str | None
@@ -48,6 +63,7 @@ class Outcome:
     source: str
     reason: str
     now: float
+    rewrite: bool = False  # ``final`` is the rewrite of an already recorded reject
 
 
 @dataclass
@@ -91,7 +107,7 @@ class CaptureService:
     (``open``, ``change``, ``close``), tracking (``track``, ``inserted_range``, ``record_dismissed``),
     outcomes (``prepare_explicit`` + ``commit``, ``take_outbox``, ``recorded_event``), survival checks
     (``tick``, ``next_check_at``, ``flush_positions``) and read-only views (``find_document``,
-    ``spans``, ``region_views``, ``describe``, ``comparable``...). The maps behind them are private.
+    ``spans``, ``describe``, ``comparable``...). The maps behind them are private.
 
     With ``deferred`` set, outcomes are queued for ``commit`` on a writer thread instead of being
     scored and stored on the caller's thread (the server sets it: scoring must not block the loop).
@@ -109,6 +125,7 @@ class CaptureService:
         self._regions: dict[str, Tracked] = {}
         self._by_uri: dict[str, list[str]] = {}
         self._dirty: set[str] = set()
+        self._watches: dict[str, Watch] = {}
         self.deferred = deferred
         self._outbox: list[Outcome] = []
 
@@ -158,6 +175,7 @@ class CaptureService:
                     log.warning("full-document change of %s did not reproduce the text; re-anchoring", uri)
                     doc.lines = Document(uri, text).lines
                     self._reanchor(doc, in_memory=True)
+                    self._unwatch(uri)  # their places are not known any more
                     result.changed_uris.add(uri)
                 continue
             s = doc.to_pos(rng[0], rng[1], strict=False)
@@ -192,6 +210,9 @@ class CaptureService:
                 self._dirty.add(rid)
             elif t.end >= s:
                 self._dirty.add(rid)  # its text may have changed in place
+        for w in self._watches.values():
+            if w.uri == doc.uri and w.end >= s:
+                w.start, w.end = move_watch(w.start, w.end, s, e, E)
 
     def close(self, uri: str) -> ChangeResult:
         """Closing a document resolves its pending regions with their current text."""
@@ -199,6 +220,8 @@ class CaptureService:
         doc = self._docs.get(uri)
         if doc is None:
             return result
+        for w in [w for w in self._watches.values() if w.uri == uri]:
+            self._end_watch(w, doc, result)
         for rid in list(self._by_uri.get(uri, [])):
             t = self._regions[rid]
             ev = self._resolve(t, final=doc.slice(t.start, t.end), source="implicit", reason="closed")
@@ -237,6 +260,7 @@ class CaptureService:
         text = doc.slice(start, end)
         if not text:
             raise InvalidArgument("the range is empty: select the AI output to track")
+        self._unwatch(uri, start, end)  # AI output written where a rejected one was is not the user's rewrite
         if len(text) > MAX_REGION_CHARS:
             raise InvalidArgument(f"the range holds {len(text):,} characters; at most {MAX_REGION_CHARS:,} can be tracked")
         now = self.clock()
@@ -375,8 +399,9 @@ class CaptureService:
             self._resolve(t, final=self._docs[t.uri].slice(t.start, t.end), rejected=rejected, source="explicit", reason="reject" if rejected else "accept")
         finally:
             self.deferred = deferred
-        out = [o for o in self._outbox if o.region["id"] == region_id]
-        self._outbox = [o for o in self._outbox if o.region["id"] != region_id]
+        mine = [o.region["id"] == region_id and not o.rewrite for o in self._outbox]
+        out = [o for o, m in zip(self._outbox, mine) if m]
+        self._outbox = [o for o, m in zip(self._outbox, mine) if not m]
         return out[0] if out else self.recorded_event(region_id)
 
     def recorded_event(self, region_id: str) -> dict[str, Any]:
@@ -415,6 +440,8 @@ class CaptureService:
         self._drop(t)
         if region["status"] != "pending":  # resolved by another window
             return None
+        if (rejected or final is None) and t.uri in self._docs:
+            self._watch(t)
         outcome = Outcome(region, final, rejected, source, reason, self.clock())
         if self.deferred:
             self._outbox.append(outcome)
@@ -423,8 +450,10 @@ class CaptureService:
 
     def commit(self, outcome: "Outcome") -> dict[str, Any] | None:
         """Score and store one outcome (thread-safe: the store serializes writes)."""
-        from .outcomes import record_outcome  # scoring imports stay off the server's start-up path
+        from .outcomes import record_outcome, record_rewrite  # scoring imports stay off the server's start-up path
 
+        if outcome.rewrite:
+            return record_rewrite(self.store, outcome.region["id"], outcome.final or "", now=outcome.now)
         event, created = record_outcome(
             self.store, outcome.region, final=outcome.final, rejected=outcome.rejected, source=outcome.source, reason=outcome.reason, now=outcome.now
         )
@@ -435,9 +464,39 @@ class CaptureService:
         out, self._outbox = self._outbox, []
         return out
 
+    # -- rewrites of rejected regions ---------------------------------------------------------
+    def _watch(self, t: Tracked) -> None:
+        """Watch the place of a region just rejected (explicitly, or by deleting its text)."""
+        if len(self._watches) >= MAX_WATCHES:
+            self._watches.pop(min(self._watches.values(), key=lambda w: w.until).region_id)
+        until = self.clock() + self.settings.survival_seconds[-1]
+        self._watches[t.id] = Watch(t.id, t.uri, t.start, t.end, t.original, until)
+
+    def _unwatch(self, uri: str, start: Pos | None = None, end: Pos | None = None) -> None:
+        """Stop watching the places in ``uri`` (those overlapping ``[start, end]`` when given)."""
+        for w in list(self._watches.values()):
+            if w.uri == uri and (start is None or end is None or (w.start <= end and start <= w.end)):
+                del self._watches[w.region_id]
+
+    def _end_watch(self, w: Watch, doc: Document, result: ChangeResult) -> None:
+        """Record what the user wrote in the watched place, if it is theirs: not empty, not the
+        rejected output, not larger than a region may be."""
+        del self._watches[w.region_id]
+        text = doc.slice(w.start, w.end)
+        if not text.strip() or len(text) > MAX_REGION_CHARS or self.comparable(text).strip() == w.original.strip():
+            return
+        outcome = Outcome({"id": w.region_id}, text, True, "implicit", "rewritten", self.clock(), rewrite=True)
+        if self.deferred:
+            self._outbox.append(outcome)
+            return
+        ev = self.commit(outcome)
+        if ev is not None:
+            result.events.append(ev)
+
     # -- survival checks ---------------------------------------------------------------------
     def next_check_at(self) -> float | None:
         times = [t.created + s for t in self._regions.values() for s in self.settings.survival_seconds if s not in t.checks_done]
+        times += [w.until for w in self._watches.values()]
         return min(times) if times else None
 
     def tick(self) -> ChangeResult:
@@ -464,6 +523,12 @@ class CaptureService:
                         result.events.append(ev)
                     result.changed_uris.add(t.uri)
                     break
+        for w in [w for w in self._watches.values() if w.until <= now]:
+            doc = self._docs.get(w.uri)
+            if doc is None:
+                self._watches.pop(w.region_id, None)
+            else:
+                self._end_watch(w, doc, result)
         self.flush_positions()
         return result
 
@@ -531,18 +596,6 @@ class CaptureService:
         return result
 
     # -- views -------------------------------------------------------------------------------
-    def region_views(self, uri: str) -> list[dict[str, Any]]:
-        doc = self._docs.get(uri)
-        if doc is None:
-            return []
-        out = []
-        for rid in self._by_uri.get(uri, []):
-            t = self._regions[rid]
-            sl, sc = doc.to_client(t.start)
-            el, ec = doc.to_client(t.end)
-            out.append({"id": rid, "range": {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}}, "status": "pending"})
-        return out
-
     def describe(self, region_id: str) -> RegionDescription:
         """The stored region with its current text and similarity (raises NotFound for an unknown id)."""
         row = self.store.get_region(region_id)
@@ -574,6 +627,10 @@ class CaptureService:
         for t in list(self._regions.values()):
             if everything or t.uri == uri:
                 self._drop(t)
+        if everything:
+            self._watches.clear()
+        elif uri is not None:
+            self._unwatch(uri)
         return n
 
 

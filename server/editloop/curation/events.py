@@ -2,7 +2,8 @@
 
 One query (:func:`editloop.store.events.for_training`) reads every eligible event: events of
 regions marked ``lost`` are never eligible (their outcome is unknown). Everything downstream
-works on :class:`Ev` records in memory.
+works on :class:`Ev` records in memory: the store's :class:`~editloop.store.events.EventRow`
+(which owns the event's columns) plus what curation derives and assigns.
 """
 
 from __future__ import annotations
@@ -20,28 +21,12 @@ _NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum
 
 
 @dataclass(slots=True)
-class Ev:
-    id: int
-    action: str
-    source: str
-    artifact_type: str
-    language: str | None
-    prompt: str
-    original: str
-    final: str
-    similarity: float
-    reward: float
-    validation: float | None
-    validation_messages: str | None
-    edit_spans: str | None
-    synthetic: bool
-    created_at: str
-    ts: float = 0.0
-    norm_prompt: str = ""
+class Ev(EventRow):
+    """An eligible event as curation works on it; the store builds it (``make=Ev``)."""
+
+    norm_prompt: str = ""  # set by load_events: normalize_prompt(prompt)
     group: str = ""  # split group: events with near-identical prompts share it
     split: str = ""  # "train", "validation", or "none" (synthetic event of a validation group)
-    original_len: int = 0
-    rewritten: bool = False  # a reject whose final text is the user's own (non-empty, different)
     has_texts: bool = True  # False until fill_texts() when loaded with texts=False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -50,15 +35,6 @@ class Ev:
         """The text the user kept (accept/edit), or None."""
         return self.final if self.action in ("accept", "edit") else None
 
-    @classmethod
-    def from_row(cls, r: EventRow, norm_prompt: str = "", *, has_texts: bool = True) -> "Ev":
-        """The in-memory event for a row of :func:`editloop.store.events.for_training`."""
-        (id_, action, source, artifact_type, language, prompt, original, final, similarity, reward, validation,
-         validation_messages, edit_spans, synthetic, created_at, ts, original_len, rewritten) = r  # unpacked: fast
-        return cls(id_, action, source, artifact_type, language, prompt, original, final, similarity, reward, validation,
-                   validation_messages, edit_spans, bool(synthetic), created_at, round(ts or 0.0, 3), norm_prompt,
-                   original_len=original_len, rewritten=bool(rewritten), has_texts=has_texts)
-
 
 def load_events(store: Store, artifact_type: str | None = None, *, texts: bool = True) -> list[Ev]:
     """Every event that may be used for training, oldest first (lost regions excluded).
@@ -66,15 +42,14 @@ def load_events(store: Store, artifact_type: str | None = None, *, texts: bool =
     ``texts=False`` leaves ``original`` / ``final`` empty (``has_texts`` False) so that 100,000
     events load in a fraction of the time; :func:`fill_texts` reads them for the events in use.
     """
-    out = []
+    events = event_table.for_training(store, artifact_type, texts=texts, make=Ev)
     norm_cache: dict[str, str] = {}
-    make = Ev.from_row  # bound once: this loop runs once per event
-    for r in event_table.for_training(store, artifact_type, texts=texts):
-        norm = norm_cache.get(r.prompt)
+    for ev in events:
+        norm = norm_cache.get(ev.prompt)
         if norm is None:
-            norm = norm_cache[r.prompt] = normalize_prompt(r.prompt)
-        out.append(make(r, norm, has_texts=texts))
-    return out
+            norm = norm_cache[ev.prompt] = normalize_prompt(ev.prompt)
+        ev.norm_prompt, ev.has_texts = norm, texts
+    return events
 
 
 def fill_texts(store: Store, events: list[Ev]) -> list[Ev]:

@@ -121,8 +121,7 @@ def hard_negative_ids(clusters: Sequence[dict[str, Any]], top: int) -> set[int]:
 def failure_clusters(store: Store, artifact_type: str | None = None, *, limit: int = 10, max_events: int = 5000,
                      failure_reward: float = 0.3) -> list[dict[str, Any]]:
     """The top failure clusters of the newest ``max_events`` failures (for ``editloop.stats``)."""
-    rows = event_table.failures(store, artifact_type, failure_reward=failure_reward, limit=max_events)
-    events = [Ev.from_row(r) for r in rows]
+    events = event_table.failures(store, artifact_type, failure_reward=failure_reward, limit=max_events, make=Ev)
     clusters = cluster_failures(events, failure_reward)[:limit]
     for c in clusters:
         c["eventIds"] = c["eventIds"][:5]

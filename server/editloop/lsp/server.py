@@ -19,6 +19,7 @@ from .background import Background
 from .diagnostics import Diagnostics
 from .inline import InlineSuggestions
 from .protocol import EditloopProtocol
+from .wire import region_list
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ class EditloopServer(LanguageServer):
         uris, self._region_uris = sorted(self._region_uris), set()
         for uri in uris:
             try:
-                views = self.capture.region_views(uri)
+                views = region_list(self.capture.spans(uri))
             except EditloopError:
                 return
             self.protocol.notify("editloop/regions", {"uri": uri, "regions": views})

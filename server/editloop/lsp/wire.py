@@ -12,10 +12,13 @@ import dataclasses
 import functools
 import types
 import typing
-from typing import Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Iterable, TypeVar, Union
 
 from ..capture.document import clean_text
 from ..errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from ..capture.service import RegionSpan
 
 P = TypeVar("P")
 
@@ -126,3 +129,12 @@ def to_json(result: Any) -> Any:
     if isinstance(result, (list, tuple)):
         return [to_json(v) for v in result]
     return result
+
+
+def region_list(spans: "Iterable[RegionSpan]") -> list[dict[str, Any]]:
+    """The ``regions`` of an ``editloop/regions`` notification: each tracked region's id and client range."""
+    return [
+        {"id": sp.id, "range": {"start": {"line": sp.client_range[0], "character": sp.client_range[1]},
+                                "end": {"line": sp.client_range[2], "character": sp.client_range[3]}}, "status": "pending"}
+        for sp in spans
+    ]

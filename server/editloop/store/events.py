@@ -4,14 +4,15 @@ An event is written with its region by :meth:`Store.record_outcome` (redacted, o
 which calls :func:`insert`, :func:`find` and :func:`of_region` on the bare DB under its own lock:
 those read an event as a dict keyed by column, as capture passes it on. The other functions are
 the queries the other layers ask, each named for what it answers. Reads that may return every
-event (curation's) give :class:`typing.NamedTuple` records, built straight from SQLite's row
-tuples: 100,000 events load in a fraction of a second.
+event (curation's) give :class:`EventRow` records, or the caller's subclass of it, built straight
+from SQLite's row tuples: 100,000 events load in a fraction of a second.
 """
 
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
+from itertools import starmap
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 from .db import DB, write_tx
 
@@ -21,10 +22,12 @@ if TYPE_CHECKING:  # store.py calls the row functions below: no import cycle at 
 CHUNK = 500  # ids per ``IN (...)`` list, well below SQLite's variable limit
 
 
-class EventRow(NamedTuple):
-    """An event as curation reads it. ``ts`` is ``created_at`` in Unix seconds (unrounded);
-    ``synthetic`` and ``rewritten`` (the final text is the user's own: non-empty, different from
-    the original) are 0 or 1, as SQLite gives them."""
+@dataclass(slots=True)
+class EventRow:
+    """An event as curation reads it. ``ts`` is ``created_at`` in Unix seconds (to the millisecond,
+    as ``created_at`` is written; 0.0 if unreadable); ``rewritten``: the final text is the user's
+    own (non-empty, different from the original). Mutable, not frozen: curation subclasses it
+    (:class:`editloop.curation.events.Ev`) and fills in the texts of rows read without them."""
 
     id: int
     action: str
@@ -39,11 +42,18 @@ class EventRow(NamedTuple):
     validation: float | None
     validation_messages: str | None
     edit_spans: str | None
-    synthetic: int
+    synthetic: bool
     created_at: str
-    ts: float | None
+    ts: float
     original_len: int
-    rewritten: int
+    rewritten: bool
+
+    def __post_init__(self) -> None:
+        """SQLite gives 0 or 1 for the flags, and ``ts`` with the float noise of ``julianday``."""
+        self.synthetic, self.rewritten, self.ts = bool(self.synthetic), bool(self.rewritten), round(self.ts or 0.0, 3)
+
+
+R = TypeVar("R", bound=EventRow)
 
 
 class EventTexts(NamedTuple):
@@ -124,6 +134,24 @@ def insert(db: DB, row: dict[str, Any]) -> int:
     return db.insert("events", row)
 
 
+# What a reject's rewrite replaces: its final text and every signal computed from it.
+REWRITE_COLUMNS = frozenset({
+    "final", "reason", "similarity", "indel_similarity", "bleu", "chrf", "edit_spans", "validation", "validation_messages",
+    "reward", "edit_distance", "redactions", "embedding_similarity",
+})
+
+
+def set_rewrite(db: DB, event_id: int, fields: dict[str, Any]) -> bool:
+    """Give a reject its rewrite (the caller holds the lock and the transaction); False when the
+    event is not a reject."""
+    unknown = set(fields) - REWRITE_COLUMNS
+    if unknown:
+        raise ValueError(f"not a rewrite column: {', '.join(sorted(unknown))}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    cur = db.conn.execute(f"UPDATE events SET {assignments} WHERE id = ? AND action = 'reject'", [*fields.values(), event_id])
+    return cur.rowcount == 1
+
+
 def find(db: DB, event_id: int) -> dict[str, Any] | None:
     rows = list(db.query("SELECT * FROM events WHERE id = ?", [event_id]))
     return rows[0] if rows else None
@@ -135,31 +163,35 @@ def of_region(db: DB, region_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _rows(store: Store, sql: str, args: Sequence[object]) -> list[EventRow]:
+def _rows(store: Store, sql: str, args: Sequence[object], make: type[R]) -> list[R]:
     with store.lock:
-        return list(map(EventRow._make, store.db.conn.execute(sql, list(args))))
+        return list(starmap(make, store.db.conn.execute(sql, list(args))))
 
 
-def for_training(store: Store, artifact_type: str | None = None, *, texts: bool = True) -> list[EventRow]:
+def for_training(store: Store, artifact_type: str | None = None, *, texts: bool = True,
+                 make: type[R] = EventRow) -> list[R]:
     """Every event that may be used for training, oldest first: events of ``lost`` regions never
     (their outcome is unknown). ``texts=False`` leaves ``original``/``final`` empty (but for a
-    prompt-less event's original), so that a large table loads fast."""
+    prompt-less event's original), so that a large table loads fast. ``make``: the record class
+    (:class:`EventRow` or a subclass that adds defaulted fields)."""
     sql = f"SELECT {_COLUMNS.format(texts=_TEXTS if texts else _NO_TEXTS)} {_ELIGIBLE}"
     args: list[object] = []
     if artifact_type:
         sql += " AND e.artifact_type = ?"
         args.append(artifact_type)
-    return _rows(store, sql + " ORDER BY e.created_at, e.id", args)
+    return _rows(store, sql + " ORDER BY e.created_at, e.id", args, make)
 
 
-def failures(store: Store, artifact_type: str | None = None, *, failure_reward: float, limit: int) -> list[EventRow]:
-    """The newest ``limit`` eligible failures (rejects, or reward below ``failure_reward``), newest first."""
+def failures(store: Store, artifact_type: str | None = None, *, failure_reward: float, limit: int,
+             make: type[R] = EventRow) -> list[R]:
+    """The newest ``limit`` eligible failures (rejects, or reward below ``failure_reward``), newest
+    first, as ``make`` records (see :func:`for_training`)."""
     sql = f"SELECT {_COLUMNS.format(texts=_TEXTS)} {_ELIGIBLE} AND (e.action = 'reject' OR e.reward < ?)"
     args: list[object] = [failure_reward]
     if artifact_type:
         sql += " AND e.artifact_type = ?"
         args.append(artifact_type)
-    return _rows(store, sql + " ORDER BY e.created_at DESC LIMIT ?", [*args, limit])
+    return _rows(store, sql + " ORDER BY e.created_at DESC LIMIT ?", [*args, limit], make)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:

@@ -162,6 +162,18 @@ class Store:
                 return existing, False
         return event, True
 
+    def record_rewrite(self, event_id: int, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Replace a reject's final text with the user's rewrite, and the signals computed from it
+        (``events.REWRITE_COLUMNS``). Returns the event, or None when it is not a reject."""
+        fields, n = self._redacted(fields, ("final", "validation_messages"))
+        fields["redactions"] = fields.get("redactions", 0) + n
+        fields["embedding_similarity"] = None  # computed again by the backfill, from the new final text
+        with self.lock:
+            with write_tx(self.db):
+                if not events.set_rewrite(self.db, event_id, fields):
+                    return None
+            return self.get_event(event_id)
+
     def get_event(self, event_id: int) -> dict[str, Any]:
         with self.lock:
             row = events.find(self.db, event_id)
