@@ -125,6 +125,32 @@ async def test_close_resolves_pending_with_current_text(client: LanguageClient, 
     assert ev["action"] == "edit" and ev["final"] == "def f():\n    return 2" and ev["reason"] == "closed"
 
 
+async def test_a_rewrite_typed_where_a_rejected_region_was_becomes_its_final_text(client: LanguageClient, home):
+    uri = "file:///tmp/rw.sql"
+    open_doc(client, uri, "-- top\nCREATE TABLE a (id int);\n", language_id="sql")
+    rid = (await cmd(client, "editloop.track", {"uri": uri, "range": rng(1, 0, 2, 0), "artifactType": "sql"}))["regionId"]
+    assert (await cmd(client, "editloop.reject", {"regionId": rid}))["action"] == "reject"
+    change(client, uri, 2, 1, 0, 2, 0, "")  # the extension removes a rejected region's text
+    change(client, uri, 3, 1, 0, 1, 0, "CREATE TABLE accounts (\n")  # then the user writes their own
+    change(client, uri, 4, 2, 0, 2, 0, "  id INTEGER PRIMARY KEY\n);\n")
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri)))
+    await cmd(client, "editloop.stats", {})
+    [ev] = events(home)
+    assert (ev["action"], ev["reason"]) == ("reject", "reject, rewritten")
+    assert ev["final"] == "CREATE TABLE accounts (\n  id INTEGER PRIMARY KEY\n);\n" and ev["edit_distance"] > 0
+    # a second document: the place is still open when the last survival check is due
+    uri2 = "file:///tmp/rw2.sql"
+    open_doc(client, uri2, "CREATE TABLE b (id int);\n", language_id="sql")
+    rid2 = (await cmd(client, "editloop.track", {"uri": uri2, "range": rng(0, 0, 1, 0), "artifactType": "sql"}))["regionId"]
+    change(client, uri2, 2, 0, 0, 1, 0, "CREATE TABLE bees (id bigint);\n")  # replaced at once: an edit, not a reject
+    await cmd(client, "editloop.reject", {"regionId": rid2})
+    change(client, uri2, 3, 0, 0, 1, 0, "CREATE TABLE birds (id text);\n")
+    await cmd(client, "editloop.advanceClock", {"seconds": 601})
+    await cmd(client, "editloop.stats", {})
+    ev2 = next(e for e in events(home) if e["region_id"] == rid2)
+    assert ev2["final"] == "CREATE TABLE birds (id text);\n" and ev2["reason"] == "reject, rewritten"
+
+
 async def test_emoji_before_region_does_not_shift_it(client: LanguageClient, home):
     uri = "file:///tmp/e.mmd"
     # "😀" is 2 UTF-16 code units; "é" is 1. The region starts after them on the same line.

@@ -150,3 +150,17 @@ def test_event_of_region(store):
     event = _event(store, 1)
     assert store.event_of_region(event["region_id"])["id"] == event["id"]
     assert store.event_of_region("r-none") is None
+
+
+def test_a_rejects_rewrite_replaces_its_final_text_and_nothing_else(store):
+    kept = _event(store, 1)
+    rejected = _event(store, 2, final=None)
+    assert events.kinds(store, [2])[2].rewritten is False
+    mine = "CREATE TABLE mine (id integer primary key);"
+    out = store.record_rewrite(rejected["id"], {"final": mine, "reason": "reject, rewritten", "similarity": 0.4})
+    assert (out["action"], out["final"], out["similarity"], out["original"]) == ("reject", mine, 0.4, rejected["original"])
+    assert events.kinds(store, [2]) == {2: events.EventKind("reject", None, "sql", True)}
+    assert store.record_rewrite(kept["id"], {"final": mine}) is None  # only a reject has a rewrite
+    assert store.get_event(kept["id"])["final"] == kept["final"]
+    with pytest.raises(ValueError, match="not a rewrite column: action"):
+        store.record_rewrite(rejected["id"], {"action": "accept"})

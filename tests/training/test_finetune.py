@@ -138,6 +138,11 @@ def test_choose_method_explains_its_choice(toy_data):
     plan = choose_method(toy_data, "auto")
     assert plan.stages == ["kto"] and "mostly accept/reject" in plan.reason
     assert choose_method(toy_data, "dpo").stages == ["dpo"]
+    # rejects the user rewrote give SFT text to move toward, like edits: no KTO then
+    toy_data.actions = {"accept": 2, "reject": 5, "rewrite": 15, "edit": 6}
+    assert choose_method(toy_data, "auto").stages[0] == "sft"
+    toy_data.actions = {"accept": 40, "reject": 15, "rewrite": 2, "edit": 3}
+    assert "2 rewrites" in choose_method(toy_data, "auto").reason
     toy_data.actions = {}
     plan = choose_method(toy_data, "auto", min_dpo_pairs=20, dpo_after_sft=False, why_no_dpo="a tiny base")
     assert plan.stages == ["sft"] and "no DPO stage: a tiny base" in plan.reason

@@ -161,7 +161,7 @@ async def play(session: ServerSession, cfg: LoopConfig, specs: list, artifact: s
             session.edit_region(uri, 0, text, final)
             ev = await session.command("editloop.accept", {"regionId": out["regionId"]})
             kept = final
-        else:  # rewrite: reject the output, then write their own (untracked)
+        else:  # rewrite: reject the output, then write their own where it was (captured as the reject's rewrite)
             ev = await session.command("editloop.reject", {"regionId": out["regionId"]})
             session.replace(uri, 0, len(session.texts[uri]), final)
             kept = final

@@ -63,11 +63,13 @@ class EventTexts(NamedTuple):
 
 
 class EventKind(NamedTuple):
-    """What training needs to know of an event behind a row."""
+    """What training needs to know of an event behind a row. ``rewritten``: a reject whose final
+    text is the user's own (non-empty, different from the original)."""
 
     action: str
     language: str | None
     artifact_type: str
+    rewritten: bool = False
 
 
 class Example(NamedTuple):
@@ -211,13 +213,15 @@ def texts(store: Store, ids: Iterable[int]) -> dict[int, EventTexts]:
 
 
 def kinds(store: Store, ids: Iterable[int]) -> dict[int, EventKind]:
-    """Action, language and artifact type of each of ``ids`` that exists."""
+    """Action, language, artifact type and whether it is a rewritten reject, of each of ``ids`` that exists."""
     out: dict[int, EventKind] = {}
     with store.lock:
         for chunk in _chunks(sorted(set(ids))):
             q = ",".join("?" * len(chunk))
-            for row in store.db.conn.execute(f"SELECT id, action, language, artifact_type FROM events WHERE id IN ({q})", chunk):
-                out[row[0]] = EventKind(row[1], row[2], row[3])
+            sql = ("SELECT id, action, language, artifact_type, (action = 'reject' AND trim(final) != '' AND final != original) IS 1 "
+                   f"FROM events WHERE id IN ({q})")
+            for row in store.db.conn.execute(sql, chunk):
+                out[row[0]] = EventKind(row[1], row[2], row[3], bool(row[4]))
     return out
 
 

@@ -55,7 +55,8 @@ class TrainingData:
     artifact_type: str | None = None
     language: str | None = None
     batch_id: str | None = None
-    # events behind the rows, by action: {"accept": n, "edit": n, "reject": n}
+    # events behind the rows, by action: {"accept": n, "edit": n, "reject": n, "rewrite": n}; a reject
+    # the user rewrote counts as "rewrite" (they wrote the text to learn, as in an edit)
     actions: dict[str, int] = field(default_factory=dict)
     # TRL KTOConfig's desirable_weight / undesirable_weight for the KTO rows' class balance (curation's)
     kto_weights: dict[str, float] = field(default_factory=dict)
@@ -204,12 +205,12 @@ def from_batch(batch: Any, *, store=None) -> TrainingData:
     info = events.kinds(store, ids | val_ids)
     for event_id in ids:
         if event_id in info:
-            action = info[event_id].action
+            action = "rewrite" if info[event_id].rewritten else info[event_id].action
             data.actions[action] = data.actions.get(action, 0) + 1
     for method in COLUMNS:
         for row, meta in zip(data.split(method).val, batch.val_meta.get(method, [])):
-            action, language, artifact_type = info.get(meta.get("event_id"), (None, None, meta.get("artifact_type")))
-            row["artifact_type"], row["language"], row["action"] = artifact_type, language, action
+            kind = info.get(meta.get("event_id")) or events.EventKind(None, None, meta.get("artifact_type"))  # type: ignore[arg-type]
+            row["artifact_type"], row["language"], row["action"] = kind.artifact_type, kind.language, kind.action
     languages = {v.language for k, v in info.items() if k in val_ids and v.language}
     data.language = languages.pop() if len(languages) == 1 else None
     return data

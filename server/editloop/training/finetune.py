@@ -102,14 +102,15 @@ def choose_method(data: TrainingData, method: str, *, min_dpo_pairs: int = 20, d
     if method != "auto":
         return Plan([method], f"{method.upper()} as requested")
     acts = data.actions
-    edits, accepts, rejects = acts.get("edit", 0), acts.get("accept", 0), acts.get("reject", 0)
+    edits, accepts, rejects, rewrites = (acts.get(a, 0) for a in ("edit", "accept", "reject", "rewrite"))
     n_sft, n_dpo = len(data.sft.train), len(data.dpo.train)
     kto_labels = {bool(r["label"]) for r in data.kto.train}
-    feedback = edits + accepts + rejects
+    feedback = edits + accepts + rejects + rewrites
+    written = edits + rewrites  # the user wrote the text to learn: SFT has something to move toward
     if (data.kto.train and data.kto.val and len(kto_labels) == 2 and feedback
-            and edits < KTO_WHEN_EDIT_SHARE_BELOW * feedback and rejects > 0):
+            and written < KTO_WHEN_EDIT_SHARE_BELOW * feedback and rejects > 0):
         return Plan(["kto"], f"KTO: feedback is mostly accept/reject ({accepts} accepts, {rejects} rejects, "
-                             f"{edits} edits)")
+                             f"{edits} edits" + (f", {rewrites} rewrites)" if rewrites else ")"))
     if not n_sft and n_dpo >= min_dpo_pairs and data.dpo.val:
         return Plan(["dpo"], f"DPO: {n_dpo} edit pairs and no SFT rows")
     if n_dpo >= min_dpo_pairs and data.dpo.val and not dpo_after_sft:
