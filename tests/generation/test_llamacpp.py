@@ -183,7 +183,7 @@ def _conversations():
 @pytest.fixture(scope="module")
 def llama_worker():
     pytest.importorskip("llama_cpp")
-    worker = llamacpp.LlamaCppWorker(threads=1, timeout=120)
+    worker = llamacpp.LlamaCppWorker(threads=1, silence=120)
     yield worker
     worker.close()
 
@@ -193,7 +193,7 @@ def test_llamacpp_writes_the_transformers_workers_greedy_text(llama_worker, tiny
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the transformers worker's GGUF conversion
     conversations = _conversations()
     ours = llama_worker.generate_batch(conversations, base=str(tiny_gguf), adapter=None, max_new_tokens=40)
-    hf = LocalWorker(threads=1, timeout=300)
+    hf = LocalWorker(threads=1, silence=300)
     try:
         theirs = [hf.generate(c, base=str(tiny_gguf), adapter=None, max_new_tokens=40) for c in conversations]
     finally:
@@ -248,16 +248,17 @@ def _without_chat_template(src: Path, out: Path) -> None:
 
 @pytest.mark.slow
 def test_a_worker_that_dies_says_so_and_restarts(tiny_gguf):
-    """Killed during a request (here by the request timeout): a clear error, and the next request
-    starts a new process; killed between requests: the next request just starts a new one."""
+    """Stopped during a request (here for showing no progress for 0.05 s while it loads the model): a
+    clear error, and the next request starts a new process; killed between requests: the next
+    request just starts a new one."""
     pytest.importorskip("llama_cpp")
-    worker = llamacpp.LlamaCppWorker(threads=1, timeout=0.05)
+    worker = llamacpp.LlamaCppWorker(threads=1, silence=0.05)
     conv = _conversations()[:1]
     try:
-        with pytest.raises(EditloopError, match=r"the llama.cpp worker stopped \(exit code -9: .*restarts on the next"):
+        with pytest.raises(EditloopError, match=r"the llama.cpp worker showed no progress for 0.05 s and was stopped; it restarts on the next"):
             worker.generate_batch(conv, base=str(tiny_gguf), adapter=None, max_new_tokens=8)
         assert worker.proc is None
-        worker.timeout = 120
+        worker.silence = 120
         first = worker.generate_batch(conv, base=str(tiny_gguf), adapter=None, max_new_tokens=8)
         pid = worker.proc.pid
         os.kill(pid, signal.SIGKILL)
@@ -303,8 +304,8 @@ def test_a_lora_adapter_is_served_in_gguf_form_with_the_transformers_workers_tex
     cache, adapter = lora_run
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     conversations = _conversations()
-    worker = llamacpp.LlamaCppWorker(threads=1, timeout=120)
-    hf = LocalWorker(threads=1, timeout=300)
+    worker = llamacpp.LlamaCppWorker(threads=1, silence=120)
+    hf = LocalWorker(threads=1, silence=300)
     try:
         base = worker.generate_batch(conversations, base=str(tiny_gguf), adapter=None, max_new_tokens=30)
         tuned = worker.generate_batch(conversations, base=str(tiny_gguf), adapter=str(adapter), max_new_tokens=30)

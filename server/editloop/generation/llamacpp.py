@@ -35,4 +35,4 @@ class LlamaCppWorker(LocalWorker):
         if not conversations:
             return []
         request = {"batch": conversations, "base": base, "adapter": adapter, "max_new_tokens": max_new_tokens}
-        return list(self._ask(request, self.timeout * max(1, len(conversations) / 4))["texts"])
+        return list(self._ask(request)["texts"])

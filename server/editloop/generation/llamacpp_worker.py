@@ -5,6 +5,10 @@ that the language server never loads it. The protocol is :mod:`.worker`'s, one J
      "max_new_tokens": 512}
     {"id": 1, "text": "..."}   or   {"id": 1, "error": "..."}
 
+Before its answer it writes ``{"id": 1, "progress": {"done": d, "total": n}}`` lines: after each
+conversation, and every ``HEARTBEAT_S`` seconds while tokens are generated (the server waits as long
+as they come: :mod:`.local`).
+
 ``"batch": [[...messages], ...]`` generates the conversations one after another (llama.cpp serves one
 sequence at a time here) and is answered with ``{"id": 1, "texts": [...]}``. Beam search does not
 exist in llama.cpp: ``"num_beams"`` above 1 is an error (the generation service skips that retry).
@@ -25,10 +29,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .worker import Report, progress_writer
+
 N_CTX = 4096  # the context llama.cpp allocates (KV cache); prompts and answers are far shorter
+HEARTBEAT_S = 5.0  # a progress line at least this often while tokens are generated
 
 
 class Engine:
@@ -117,25 +125,34 @@ def stream_tokens(llm: Any, tokens: list[int], max_new_tokens: int) -> Iterator[
             return
 
 
-def complete(engine: Engine, req: dict[str, Any], messages: list[dict]) -> str:
-    """One conversation's answer, special tokens left out."""
+def complete(engine: Engine, req: dict[str, Any], messages: list[dict], heartbeat: Callable[[], None] = lambda: None) -> str:
+    """One conversation's answer, special tokens left out; ``heartbeat()`` every ``HEARTBEAT_S``
+    seconds while it is generated."""
     if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
         raise ValueError("messages must be a list of {role, content} objects")
     llm = engine.get(str(req["base"]), req.get("adapter"))
-    out = list(stream_tokens(llm, prompt_tokens(engine, messages), int(req.get("max_new_tokens", 512))))
+    out, beat = [], time.monotonic()
+    for token in stream_tokens(llm, prompt_tokens(engine, messages), int(req.get("max_new_tokens", 512))):
+        out.append(token)
+        if time.monotonic() - beat >= HEARTBEAT_S:
+            beat = time.monotonic()
+            heartbeat()
     return llm.detokenize(out).decode("utf-8", errors="replace")
 
 
-def answer(engine: Engine, req: dict[str, Any]) -> dict[str, Any]:
+def answer(engine: Engine, req: dict[str, Any], report: Report = lambda done, total: None) -> dict[str, Any]:
+    """The answer to one request; ``report(done, total)`` as conversations finish, and as heartbeats."""
     beams = req.get("num_beams", 1)
     if beams != 1:
         raise ValueError(f"beam search is not available with llama.cpp (num_beams {beams!r}; only 1)")
-    if "batch" in req:
-        batch = req["batch"]
-        if not isinstance(batch, list):
-            raise ValueError("batch must be a list of message lists")
-        return {"id": req.get("id"), "texts": [complete(engine, req, m) for m in batch]}
-    return {"id": req.get("id"), "text": complete(engine, req, req["messages"])}
+    batch = req["batch"] if "batch" in req else [req["messages"]]
+    if not isinstance(batch, list):
+        raise ValueError("batch must be a list of message lists")
+    texts = []
+    for messages in batch:
+        texts.append(complete(engine, req, messages, lambda: report(len(texts), len(batch))))
+        report(len(texts), len(batch))
+    return {"id": req.get("id"), "texts": texts} if "batch" in req else {"id": req.get("id"), "text": texts[0]}
 
 
 def served_files(base: str, adapter: str | None) -> tuple[str, str | None]:
@@ -207,7 +224,7 @@ def main() -> int:
         req = None
         try:
             req = json.loads(line)
-            reply = answer(engine, req)
+            reply = answer(engine, req, progress_writer(out, req.get("id") if isinstance(req, dict) else None))
         except json.JSONDecodeError as exc:
             reply = {"id": None, "error": f"bad request: {exc}"}
         except Exception as exc:  # noqa: BLE001 - report it; the worker keeps serving

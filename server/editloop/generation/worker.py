@@ -4,6 +4,10 @@ never imports torch. One JSON request per stdin line, one JSON answer per stdout
     {"id": 1, "messages": [...], "base": "<folder or id>", "adapter": "<folder>|null", "max_new_tokens": 512}
     {"id": 1, "text": "..."}   or   {"id": 1, "error": "..."}
 
+Before its answer the worker may write ``{"id": 1, "progress": {"done": d, "total": n}}`` lines
+(outputs finished so far; repeated every few seconds while tokens are generated): the server waits as
+long as they come (:mod:`.local`).
+
 A request with ``"batch": [[...messages], ...]`` instead of ``"messages"`` generates them all
 (:func:`editloop.training.greedy.generate_greedy`: greedy, left-padded batches of 32, prompts of
 similar length together) and is answered with ``{"id": 1, "texts": [...]}`` in the order asked;
@@ -19,7 +23,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
+
+Report = Callable[[int, int], None]
 
 
 class _Models:
@@ -50,18 +56,18 @@ class _Models:
         return contextlib.nullcontext(), model, tok
 
 
-def generate(models: _Models, req: dict[str, Any]) -> str:
-    return _generate(models, req, [req["messages"]])[0]
+def generate(models: _Models, req: dict[str, Any], report: Report | None = None) -> str:
+    return _generate(models, req, [req["messages"]], report)[0]
 
 
-def generate_batch(models: _Models, req: dict[str, Any]) -> list[str]:
+def generate_batch(models: _Models, req: dict[str, Any], report: Report | None = None) -> list[str]:
     batch = req["batch"]
     if not isinstance(batch, list) or not all(isinstance(m, list) for m in batch):
         raise ValueError("batch must be a list of message lists")
-    return _generate(models, req, batch)
+    return _generate(models, req, batch, report)
 
 
-def _generate(models: _Models, req: dict[str, Any], conversations: list[list[dict]]) -> list[str]:
+def _generate(models: _Models, req: dict[str, Any], conversations: list[list[dict]], report: Report | None) -> list[str]:
     from ..training.greedy import generate_greedy
 
     beams = req.get("num_beams", 1)
@@ -70,7 +76,17 @@ def _generate(models: _Models, req: dict[str, Any], conversations: list[list[dic
     ctx, model, tok = models.use(req["base"], req.get("adapter"))
     with ctx:
         return generate_greedy(model, tok, conversations, max_new_tokens=int(req.get("max_new_tokens", 512)),
-                               num_beams=beams)
+                               num_beams=beams, on_progress=report)
+
+
+def progress_writer(out: Any, request_id: Any) -> Report:
+    """``report(done, total)``: one progress line of request ``request_id`` on the protocol stream."""
+
+    def report(done: int, total: int) -> None:
+        out.write(json.dumps({"id": request_id, "progress": {"done": done, "total": total}}) + "\n")
+        out.flush()
+
+    return report
 
 
 def main() -> int:
@@ -91,11 +107,12 @@ def main() -> int:
             out.write(json.dumps({"id": None, "error": f"bad request: {exc}"}) + "\n")
             out.flush()
             continue
+        report = progress_writer(out, req.get("id"))
         try:
             if "batch" in req:
-                answer = {"id": req.get("id"), "texts": generate_batch(models, req)}
+                answer = {"id": req.get("id"), "texts": generate_batch(models, req, report)}
             else:
-                answer = {"id": req.get("id"), "text": generate(models, req)}
+                answer = {"id": req.get("id"), "text": generate(models, req, report)}
         except Exception as exc:  # noqa: BLE001 - report it; the worker keeps serving
             answer = {"id": req.get("id"), "error": f"{type(exc).__name__}: {exc}"}
         out.write(json.dumps(answer) + "\n")

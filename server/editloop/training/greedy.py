@@ -89,11 +89,11 @@ def generate_greedy(model: Any, tokenizer: Any, conversations: list[list[dict]],
             width = enc["input_ids"].shape[1]
             new = min(int(max_new_tokens), max(16, limit - width))
             extra: dict[str, Any] = {}
-            if on_progress is not None and num_beams == 1:
+            if on_progress is not None:  # beam search: heartbeats only (its rows are beams, not outputs)
                 from transformers import StoppingCriteriaList
 
                 extra["stopping_criteria"] = StoppingCriteriaList(
-                    [_progress_criterion(on_progress, start, len(texts), stops)])
+                    [_progress_criterion(on_progress, start, len(texts), stops if num_beams == 1 else [])])
             with torch.no_grad():
                 gen = model.generate(**enc, max_new_tokens=new, do_sample=False, num_beams=num_beams,
                                      pad_token_id=tokenizer.pad_token_id, eos_token_id=stops or None,
