@@ -174,10 +174,21 @@ def test_an_existing_folder_is_replaced_only_when_editloop_wrote_it_and_force_is
         with pytest.raises(EditloopError, match="also holds files Editloop did not write \\(my-notes.md\\)"):
             export_run(store, run_id, out, force=True)
         assert (out / "my-notes.md").read_text() == "added by the user"
+        (out / "my-notes.md").unlink()
+        link = tmp_path / "link"
+        link.symlink_to(out, target_is_directory=True)
+        with pytest.raises(EditloopError, match="is not an Editloop export"):  # never written through a link
+            export_run(store, run_id, link, force=True)
+        dangling = tmp_path / "dangling"
+        dangling.symlink_to(tmp_path / "nowhere")
+        with pytest.raises(EditloopError, match="is not an Editloop export"):
+            export_run(store, run_id, dangling)
+        assert link.is_symlink() and dangling.is_symlink() and not (tmp_path / "nowhere").exists()
     finally:
         store.close()
     assert (mine / "notes.txt").read_text() == "the user's" and (tmp_path / "file").read_text() == "x"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "export", "file", "mine"]  # no temporary folder left
+    # no temporary folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "data", "export", "file", "link", "mine"]
 
 
 def test_export_model_cli(home, tiny_model, tmp_path, capsys):
