@@ -39,6 +39,9 @@ def test_errors_are_one_line_and_nonzero(tmp_path):
     bad.write_text("not a folder")
     out = run("stats", home=bad)
     assert out.returncode == 1 and "editloop: " in out.stderr and "Traceback" not in out.stderr
+    for args in (("bench", "learning", "--seeds", "0"), ("bench", "system", "--seeds", "2")):
+        out = run(*args, home=tmp_path)
+        assert out.returncode == 1 and out.stderr.startswith("editloop: --seeds is a positive number"), out.stderr
 
 
 def test_forget_all(tmp_path):

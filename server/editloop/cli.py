@@ -106,6 +106,8 @@ def cmd_forget(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.which == "system" and args.base:
         raise EditloopError("--base is for `editloop bench learning` (the real-base tier)")
+    if args.seeds < 1 or (args.seeds > 1 and (args.which == "system" or args.base)):
+        raise EditloopError("--seeds is a positive number, for `editloop bench learning` (the embedded base's tier)")
     if args.which == "system":
         from .bench.system import run
 
@@ -118,7 +120,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     from .bench.learning import run as run_learning  # noqa: PLC0415
 
-    print(run_learning(quick=args.quick))
+    print(run_learning(quick=args.quick, seeds=args.seeds))
     return 0
 
 
@@ -357,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--base", metavar="SPEC", default=None,
                    help="learning only: the real-base tier on this editloop.training.baseModel (a .gguf file, a folder, "
                         "or a preset such as smollm2-135m): one user, fewer events, every artifact type")
+    s.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="learning only: run the users' loops with N seeds (0 .. N-1) and report the seed-to-seed spread "
+                        "of the headline figures (each extra seed adds about 12 min on 2 cores)")
     _global_flags_after_commands(sub)
     return p
 

@@ -13,7 +13,7 @@ def test_quick_learning_benchmark_writes_every_table_and_the_plot(tmp_path, monk
     doc = tmp_path / "benchmarks.md"
     monkeypatch.setenv("EDITLOOP_BENCH_DOC", str(doc))  # never docs/benchmarks.md
     monkeypatch.delenv("EDITLOOP_HOME", raising=False)
-    body = learning.run(quick=True, write=True)
+    body = learning.run(quick=True, write=True, seeds=2)
 
     text = doc.read_text()
     assert "<!-- bench:learning -->" in text and "editloop bench learning --quick" in text and body.strip() in text
@@ -31,5 +31,12 @@ def test_quick_learning_benchmark_writes_every_table_and_the_plot(tmp_path, monk
     for claim in ("+21% model quality", "-40% training time", "2-3x data efficiency", "+75% edge-case handling"):
         assert f"| {claim} |" in body
     assert "Quick mode" in body
+    # the loop ran again with seed 1: one spread row per user and task, with both seeds' changes
+    assert "| user | task | seed 0 | seed 1 | mean | range | std dev |" in body
+    spread = body.split("### Seed-to-seed spread")[1].split("###")[0]
+    for user in learning.QUICK.users:
+        for task in learning.QUICK.artifacts:
+            row = next(line for line in spread.splitlines() if line.startswith(f"| {user} | {task} |"))
+            assert row.count("%") >= 4, row
     # the runs went through the product: every Train now of the loop ended in a final state
     assert "| succeeded |" in body

@@ -51,6 +51,7 @@ class Plan:
     ablations: tuple[str, ...] | None = None  # keys of ABLATIONS to run (None: all)
     train_settings: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields for every Train now
     plain_epochs: float | None = None  # plain SFT with Editloop's hyper-parameters (None: TrainConfig.epochs)
+    extra_seeds: tuple[int, ...] = ()  # the loop again with these seeds (specs, held-out specs, user noise): the spread
 
 
 RESULTS = "results.pkl"
@@ -445,12 +446,39 @@ def measure(plan: Plan, work: Path) -> dict[str, Any]:
     full_eval = abl_user.run_models[-1] or abl_user.loop.after[-1]
     all_runs = [r for u in users for r in u.loop.runs]
     ablations = asyncio.run(_ablations(plan, snap, cfg, final_run, work, all_runs, full_eval)) if snap else []
+    seeds = {plan.seed: {u.user: _changes(u.loop.before, u.loop) for u in users}}
+    for s in plan.extra_seeds:
+        seeds[s] = _seed_run(plan, s, base, work)
     from ..training.base_model import read_build_info
 
     return {"plan": plan, "base": str(base), "base_info": read_build_info(base), "base_eval": {u.user: score(base_out, loop_config(plan, u.user, base)) for u in users},
             "users": users, "ablations": ablations, "full_final": full_eval, "full_final_seconds": abl_user.loop.train_seconds[-1],
             "full_final_run": final_run, "seconds": time.perf_counter() - t_all, "load": (load, os.getloadavg()),
-            "code": (version, code_version()), "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "code": (version, code_version()), "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "seeds": seeds}
+
+
+def _changes(before: dict[str, Evaluation], loop: LoopResult) -> dict[str, tuple[float, float, float, float]]:
+    """Per artifact: (cost with no learning, cost after the last round, validity before, after)."""
+    return {a: (before[a].cost, loop.after[-1][a].cost, before[a].validity, loop.after[-1][a].validity) for a in before}
+
+
+def _seed_run(plan: Plan, seed: int, base: Path, work: Path) -> dict[str, dict[str, tuple[float, float, float, float]]]:
+    """The loop of every user again with another seed (no baselines, no ablations): how much the
+    headline figures move from seed to seed."""
+    import dataclasses
+
+    seeded = dataclasses.replace(plan, seed=seed)
+    home = work / f"seed-{seed}"
+    (home / "base-home").mkdir(parents=True, exist_ok=True)
+    base_out = heldout_outputs(home / "base-home", loop_config(seeded, plan.users[0], base))
+    out = {}
+    for user in plan.users:
+        cfg = loop_config(seeded, user, base)
+        loop = asyncio.run(run_loop(home / user, cfg, log=log, base=base_out))
+        out[user] = _changes(loop.before, loop)
+        log(f"seed {seed}, {user}: " + ", ".join(f"{a} {c0:.0f} -> {c1:.0f}" for a, (c0, c1, _, _) in out[user].items()))
+    return out
 
 
 def publish(results: dict[str, Any], *, quick: bool, write: bool) -> str:
@@ -464,9 +492,12 @@ def publish(results: dict[str, Any], *, quick: bool, write: bool) -> str:
     return body
 
 
-def run(*, quick: bool = False, write: bool | None = None) -> str:
-    """Run the benchmark; write its section (and the plot) unless quick. Returns the markdown."""
-    plan = QUICK if quick else FULL
+def run(*, quick: bool = False, write: bool | None = None, seeds: int = 1) -> str:
+    """Run the benchmark; write its section (and the plot) unless quick. Returns the markdown.
+    ``seeds`` > 1: the users' loops again with seeds 1 .. seeds-1, for the seed-to-seed spread."""
+    import dataclasses
+
+    plan = dataclasses.replace(QUICK if quick else FULL, extra_seeds=tuple(range(1, max(1, seeds))))
     write = (not quick) if write is None else write
     keep = os.environ.get("EDITLOOP_BENCH_KEEP")
     work = Path(tempfile.mkdtemp(prefix="editloop-bench-learning-"))

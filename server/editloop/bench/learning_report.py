@@ -121,6 +121,8 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
     out.append("The model in use after each Train now (the product keeps the previous one unless the new run is "
                "promoted); where the run was not promoted, `/` the cost of the model it trained.\n")
     out.append(table(["user", "task", "no learning"] + [f"after {total_step * (r + 1)} events" for r in range(plan.rounds)], curve_rows))
+    if len(res.get("seeds", {})) > 1:
+        out.append("\n" + _seed_spread(res))
     out.append("\n" + _runs_table(res))
     out.append("\n" + _baselines(res, step, total_step))
     out.append("\n" + _ablation_table(res))
@@ -129,6 +131,32 @@ def render(res: dict[str, Any], *, quick: bool) -> str:
     out.append("\n" + _limits(res))
     out.append("\n![held-out edit cost over rounds](img/learning.png)")
     return "\n".join(out)
+
+
+def _seed_spread(res: dict[str, Any]) -> str:
+    """The headline change (held-out cost after the last round vs no learning) for every seed."""
+    seeds = res["seeds"]
+    order = sorted(seeds)
+    rows, means = [], {s: [] for s in order}
+    for user in res["plan"].users:
+        for a in res["plan"].artifacts:
+            changes = []
+            for s in order:
+                c0, c1, _v0, v1 = seeds[s][user][a]
+                changes.append(c1 / c0 - 1 if c0 else float("nan"))
+                means[s].append(changes[-1])
+            valid = min(seeds[s][user][a][3] for s in order)
+            rows.append([user, a, *(_pct(c) for c in changes), _pct(statistics.mean(changes)),
+                         f"{_pct(min(changes))} .. {_pct(max(changes))}", f"{statistics.stdev(changes) * 100:.0f} points",
+                         f"{valid:.0%}"])
+    overall = [statistics.mean(means[s]) for s in order]
+    rows.append(["all", "mean", *(_pct(m) for m in overall), _pct(statistics.mean(overall)),
+                 f"{_pct(min(overall))} .. {_pct(max(overall))}", f"{statistics.stdev(overall) * 100:.0f} points", ""])
+    head = ("### Seed-to-seed spread\n\nThe same loop with other seeds (other training and held-out specs, other "
+            "random user behaviour; same base, same code): the held-out edit cost after the last round vs no learning. "
+            "Read a row of the ablations against this spread: a difference smaller than it is noise.\n")
+    return head + "\n" + table(["user", "task", *(f"seed {s}" for s in order), "mean", "range", "std dev",
+                                 "lowest validity after the last round"], rows)
 
 
 def _runs_table(res: dict[str, Any]) -> str:
