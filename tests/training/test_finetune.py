@@ -148,6 +148,20 @@ def test_choose_method_explains_its_choice(toy_data):
     assert plan.stages == ["sft"] and "no DPO stage: a tiny base" in plan.reason
 
 
+def test_auto_tries_dpo_after_sft_only_on_a_gpu_and_a_base_that_is_not_tiny(toy_data):
+    from editloop.training.finetune import _choose_stages
+
+    auto, always = TrainConfig(min_dpo_pairs=20), TrainConfig(min_dpo_pairs=20, dpo_after_sft="always")
+    assert _choose_stages(toy_data, auto, 135_000_000, gpu=True).stages == ["sft", "dpo"]
+    on_cpu = _choose_stages(toy_data, auto, 135_000_000, gpu=False)
+    assert on_cpu.stages == ["sft"] and "on the CPU a DPO stage costs" in on_cpu.reason
+    tiny = _choose_stages(toy_data, auto, 1_200_000, gpu=True)
+    assert tiny.stages == ["sft"] and "1.2M-parameter from-scratch base" in tiny.reason
+    assert _choose_stages(toy_data, always, 1_200_000, gpu=False).stages == ["sft", "dpo"]
+    never = _choose_stages(toy_data, TrainConfig(dpo_after_sft="never"), 135_000_000, gpu=True)
+    assert never.stages == ["sft"] and "dpo_after_sft is never" in never.reason
+
+
 def test_promotion_tolerates_one_validity_flip_but_needs_better_similarity():
     from editloop.training.tracker import beats, selection_score, validity_floor
 

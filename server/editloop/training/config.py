@@ -135,9 +135,10 @@ class TrainConfig:
     dpo_after_sft: str = field(
         default="auto",
         metadata={
-            "help": "auto: try a DPO stage after SFT only on bases of at least "
+            "help": "auto: try a DPO stage after SFT only on a GPU and a base of at least "
             f"{FULL_FINETUNE_BELOW:,} parameters (on tiny from-scratch bases it lowered validation similarity and "
-            "validity in every measured run and cost time: docs/training.md); always; never.",
+            "validity in every measured run: docs/training.md; on the CPU, a real base's DPO stage took 9x its SFT "
+            "stage and 18 GB, and was discarded: docs/benchmarks.md); always; never.",
             "choices": list(DPO_AFTER_SFT),
         },
     )

@@ -381,7 +381,7 @@ def _plan(data: TrainingData, config: TrainConfig, progress: Progress) -> Baseli
     base_path = _resolve_base(data, config, progress)
     model, tokenizer = load_base(base_path)
     n_params = sum(p.numel() for p in model.parameters())
-    plan = _choose_stages(data, config, n_params)
+    plan = _choose_stages(data, config, n_params, gpu=_cuda())
     targets = data.generation_targets()[: config.eval_examples]
     evaluator = GenerationEvaluator(targets, tokenizer, max_new_tokens=config.max_new_tokens)
     curve = Curve()
@@ -411,16 +411,27 @@ def _resolve_base(data: TrainingData, config: TrainConfig, progress: Progress) -
     return base_path
 
 
-def _choose_stages(data: TrainingData, config: TrainConfig, n_params: int) -> Plan:
-    """:func:`choose_method` knowing the base's size: ``dpo_after_sft: auto`` adds no DPO stage
-    after SFT on a tiny from-scratch base (it lowered validation similarity and validity there)."""
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _choose_stages(data: TrainingData, config: TrainConfig, n_params: int, *, gpu: bool) -> Plan:
+    """:func:`choose_method` knowing the base's size and the device: ``dpo_after_sft: auto`` adds a
+    DPO stage after SFT only on a GPU and a base that is not tiny. On a tiny from-scratch base DPO
+    lowered validation similarity and validity in every measured run; on the CPU, the DPO stage of a
+    real base (SmolLM2-135M) took about 9x its SFT stage and 18 GB, and was discarded
+    (docs/benchmarks.md, the real-base tier)."""
     tiny = n_params < FULL_FINETUNE_BELOW
-    dpo_after_sft = config.dpo_after_sft == "always" or (config.dpo_after_sft == "auto" and not tiny)
-    return choose_method(
-        data, config.method, min_dpo_pairs=config.min_dpo_pairs, dpo_after_sft=dpo_after_sft,
-        why_no_dpo=(f"on a {n_params / 1e6:.1f}M-parameter from-scratch base DPO lowered validation similarity "
-                    "and validity in every measured run (dpo_after_sft: always tries it)"
-                    if config.dpo_after_sft == "auto" else "dpo_after_sft is never"))
+    if config.dpo_after_sft != "auto":
+        return choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs,
+                             dpo_after_sft=config.dpo_after_sft == "always", why_no_dpo="dpo_after_sft is never")
+    why = (f"on a {n_params / 1e6:.1f}M-parameter from-scratch base DPO lowered validation similarity and validity "
+           "in every measured run" if tiny else
+           "on the CPU a DPO stage costs many times the SFT stage and its memory grows with the vocabulary")
+    return choose_method(data, config.method, min_dpo_pairs=config.min_dpo_pairs, dpo_after_sft=gpu and not tiny,
+                         why_no_dpo=why + " (dpo_after_sft: always tries it)")
 
 
 def _train_stages(base: Baseline, data: TrainingData, config: TrainConfig, out_dir: Path, *, progress: Progress,
