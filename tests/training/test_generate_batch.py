@@ -22,7 +22,7 @@ def test_batch_matches_single_requests_in_order(tiny_model):
         batch = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=32)
         assert worker.generate_batch([], base=tiny_model, adapter=None) == []
         with pytest.raises(EditloopError, match="batch must be a list of message lists"):
-            worker._ask({"batch": "not a list", "base": tiny_model, "adapter": None}, 60)
+            worker._ask({"batch": "not a list", "base": tiny_model, "adapter": None})
         again = worker.generate(conversations[0], base=tiny_model, adapter=None, max_new_tokens=32)
     finally:
         worker.close()
@@ -75,7 +75,7 @@ def test_beam_search_requests_and_the_base_of_a_lora_adapter(tiny_model, tmp_pat
         greedy = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24, num_beams=1)
         beams = worker.generate_batch(conversations, base=tiny_model, adapter=None, max_new_tokens=24, num_beams=3)
         with pytest.raises(EditloopError, match="num_beams"):
-            worker._ask({"batch": conversations, "base": tiny_model, "adapter": None, "num_beams": 0}, 60)
+            worker._ask({"batch": conversations, "base": tiny_model, "adapter": None, "num_beams": 0})
         after_error = worker.generate_batch(conversations[:1], base=tiny_model, adapter=None, max_new_tokens=24)
     finally:
         worker.close()
