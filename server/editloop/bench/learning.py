@@ -487,7 +487,8 @@ def publish(results: dict[str, Any], *, quick: bool, write: bool) -> str:
 
     body = render(results, quick=quick)
     if write:
-        doc = write_section("learning", body, command=COMMAND + (" --quick" if quick else ""))
+        seeds = len(results.get("seeds", {}))
+        doc = write_section("learning", body, command=COMMAND + (" --quick" if quick else "") + (f" --seeds {seeds}" if seeds > 1 else ""))
         write_plot(results, doc.parent / "img" / "learning.png")
     return body
 
