@@ -108,15 +108,18 @@ def bench_ingestion(n: int, accept_only: bool = False) -> tuple[float, float]:
     return n / dt, n / cpu
 
 
+def edited(text: str, rng: random.Random) -> str:
+    """``text`` with one line changed by :func:`edit`."""
+    i, new = edit(text, rng)
+    lines = text.split("\n")
+    lines[i] = new
+    return "\n".join(lines)
+
+
 def bench_record_outcome(n: int) -> tuple[float, float]:
     rng = random.Random(2)
     texts = code_texts(n)
-    finals = []
-    for text in texts:
-        i, new = edit(text, rng)
-        lines = text.split("\n")
-        lines[i] = new
-        finals.append("\n".join(lines))
+    finals = [edited(text, rng) for text in texts]
     with tempfile.TemporaryDirectory() as home:
         store = Store.open(home)
         t, c = time.perf_counter(), time.process_time()
@@ -134,12 +137,7 @@ def bench_score_parts(n: int) -> dict[str, float]:
 
     rng = random.Random(3)
     texts = code_texts(n)
-    pairs = []
-    for text in texts:
-        i, new = edit(text, rng)
-        lines = text.split("\n")
-        lines[i] = new
-        pairs.append((text, "\n".join(lines)))
+    pairs = [(text, edited(text, rng)) for text in texts]
     out = {}
     for name, f in (
         ("similarity (Levenshtein)", similarity),
